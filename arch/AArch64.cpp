@@ -1,0 +1,89 @@
+// aarch64: the 64-bit Arm procedure call standard (AAPCS64), as the Linux kernel uses it.
+//
+// Instructions are 4 bytes, little-endian. Relocation addends are exact byte offsets (no
+// PC bias). Calls are `bl` (R_AARCH64_CALL26) and tail calls `b` (R_AARCH64_JUMP26), both
+// reaching +/-128 MiB: a module far from the kernel image reaches kernel text through PLT
+// entries that the module loader reserves by counting CALL26/JUMP26 relocations, the
+// livepatch ones (.klp.rela.*) included. There is no TOC, so tail calls out of a module
+// are fine.
+//
+// ftrace uses -fpatchable-function-entry: two nops at the function entry (with
+// CALL_OPS, two more before the symbol), listed in __patchable_function_entries. Old
+// kernels used -pg (`bl _mcount`). A __LINE__ travels as `mov wN,#imm` (MOVZ).
+#include <elf.h>
+
+#include <array>
+#include <fmt/format.h>
+
+#include "arch/Target.h"
+
+namespace lpb::arch {
+namespace {
+
+using SS = SpecialSection;
+constexpr std::array<SS, 4> kSpecial{{
+    {"__bug_table", EntryKind::Bug, 12},
+    {"__ex_table", EntryKind::Ex, 12},
+    {"__jump_table", EntryKind::Jump, 16},
+    {".altinstructions", EntryKind::Alt, 12},
+}};
+
+constexpr std::array<std::string_view, 1> kProfiling{"_mcount"};
+
+class AArch64 final : public Target {
+ public:
+  std::string_view name() const override { return "aarch64"; }
+  uint16_t machine() const override { return EM_AARCH64; }
+
+  std::string relocName(uint32_t type) const override {
+    switch (type) {
+      case R_AARCH64_ABS64: return "R_AARCH64_ABS64";
+      case R_AARCH64_PREL32: return "R_AARCH64_PREL32";
+      case R_AARCH64_CALL26: return "R_AARCH64_CALL26";
+      case R_AARCH64_JUMP26: return "R_AARCH64_JUMP26";
+      case R_AARCH64_ADR_PREL_PG_HI21: return "R_AARCH64_ADR_PREL_PG_HI21";
+      case R_AARCH64_ADD_ABS_LO12_NC: return "R_AARCH64_ADD_ABS_LO12_NC";
+      default: return fmt::format("R_AARCH64_{}", type);
+    }
+  }
+  bool isBranchReloc(uint32_t type) const override {
+    return type == R_AARCH64_CALL26 || type == R_AARCH64_JUMP26;
+  }
+
+  std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }
+  std::pair<int64_t, int64_t> ftraceWindow(const elf::Symbol& fn) const override {
+    return {static_cast<int64_t>(fn.value) - 16, static_cast<int64_t>(fn.value) + 16};
+  }
+  std::string_view ftraceEntryDescription() const override {
+    return "patchable-function-entry nops at function entry, listed in __patchable_function_entries";
+  }
+
+  std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
+    std::vector<Insn> out;
+    out.reserve(code.data.size() / 4);
+    for (uint64_t off = 0; off + 4 <= code.data.size(); off += 4) out.push_back(Insn{off, 4});
+    return out;
+  }
+
+  bool isLineNumberLoadPair(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t) const override {
+    if (a.size() != 4 || b.size() != 4) return false;
+    auto word = [](std::span<const uint8_t> x) {
+      return uint32_t(x[0]) | uint32_t(x[1]) << 8 | uint32_t(x[2]) << 16 | uint32_t(x[3]) << 24;
+    };
+    uint32_t x = word(a), y = word(b);
+    auto isMovz = [](uint32_t i) { return (i & 0x7fe00000u) == 0x52800000u; };  // MOVZ W/X, hw=0
+    unsigned rd = x & 31;
+    return isMovz(x) && isMovz(y) && (x & 0xffe0001fu) == (y & 0xffe0001fu) && rd >= 1 && rd <= 7;
+  }
+
+  std::span<const SpecialSection> specialSections() const override { return kSpecial; }
+};
+
+}  // namespace
+
+const Target& aarch64Target() {
+  static const AArch64 t;
+  return t;
+}
+
+}  // namespace lpb::arch

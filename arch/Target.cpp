@@ -1,0 +1,102 @@
+#include "arch/Target.h"
+
+#include <elf.h>
+
+#include <array>
+
+namespace lpb::arch {
+
+namespace {
+constexpr std::array<std::pair<std::string_view, EntryKind>, 9> kEntryKinds{{
+    {"bug", EntryKind::Bug},
+    {"ex", EntryKind::Ex},
+    {"jump", EntryKind::Jump},
+    {"alt", EntryKind::Alt},
+    {"orc", EntryKind::Orc},
+    {"para", EntryKind::Para},
+    {"static_call", EntryKind::StaticCall},
+    {"printk_index", EntryKind::PrintkIndex},
+    {"fixup", EntryKind::Fixup},
+}};
+}  // namespace
+
+std::optional<EntryKind> entryKindFromName(std::string_view name) {
+  for (auto& [n, k] : kEntryKinds)
+    if (n == name) return k;
+  return std::nullopt;
+}
+
+std::string_view entryKindName(EntryKind k) {
+  for (auto& [n, kk] : kEntryKinds)
+    if (kk == k) return n;
+  return "fixed";
+}
+
+int64_t Target::referencedOffset(const elf::Section&, const elf::Reloc& r, InsnCache&) const {
+  return r.addend;
+}
+
+std::vector<Target::Refusal> Target::checkCallsOut(const elf::ElfObject&, const elf::Section&, const elf::Symbol&,
+                                               std::span<const CallOut>) const {
+  return {};
+}
+
+namespace {
+using SS = SpecialSection;
+constexpr std::array<SS, 6> kCommon{{
+    // Where ftrace finds each function's patchable entry (one pointer per function).
+    {"__mcount_loc", EntryKind::None, 8},
+    {"__patchable_function_entries", EntryKind::None, 8},
+    {".static_call_sites", EntryKind::StaticCall, 8},
+    // The printk format catalogue (debugfs printk/index) only describes; the running
+    // kernel's entries stay valid and a patch module need not add its own.
+    {".printk_index", EntryKind::PrintkIndex, 8, SS::Policy::Drop},
+    // Dynamic debug descriptors: objects the pr_debug() call sites use.
+    {"__dyndbg", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},
+    {"__verbose", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},  // its name before 4.9
+}};
+}  // namespace
+
+std::span<const SpecialSection> commonSpecialSections() { return kCommon; }
+
+const SpecialSection* Target::findSpecial(std::string_view sectionName) const {
+  for (const auto& s : specialSections())
+    if (s.name == sectionName) return &s;
+  for (const auto& s : kCommon)
+    if (s.name == sectionName) return &s;
+  return nullptr;
+}
+
+unsigned Target::defaultEntrySize(EntryKind kind) const {
+  for (const auto& s : specialSections())
+    if (s.kind == kind) return s.entrySize;
+  for (const auto& s : kCommon)
+    if (s.kind == kind) return s.entrySize;
+  return 0;
+}
+
+// Defined in each architecture's file.
+const Target& x86_64Target();
+const Target& ppc64leTarget();
+const Target& aarch64Target();
+const Target& s390xTarget();
+const Target& loongarch64Target();
+
+const Target* targetFor(const elf::ElfObject& obj) {
+  switch (obj.machine) {
+    case EM_X86_64: return &x86_64Target();
+    case EM_PPC64:
+      // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
+      if (obj.byteOrder != ELFDATA2LSB) return nullptr;
+      return &ppc64leTarget();
+    case EM_AARCH64: return &aarch64Target();
+    case EM_S390: return &s390xTarget();
+#ifndef EM_LOONGARCH
+#define EM_LOONGARCH 258
+#endif
+    case EM_LOONGARCH: return &loongarch64Target();
+    default: return nullptr;
+  }
+}
+
+}  // namespace lpb::arch

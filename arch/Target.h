@@ -1,0 +1,119 @@
+// What the rest of lp-build asks an architecture. One subclass per architecture lives in
+// its own file (X86_64.cpp, PPC64.cpp, AArch64.cpp, S390x.cpp, LoongArch64.cpp), which opens
+// with a plain-language account of the ABI facts it encodes. Nothing outside arch/ tests the
+// machine type: it asks the Target.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "elfgen/ElfObject.h"
+
+namespace lpb::arch {
+
+// A kind of special section entry whose size is a kernel struct size (`--struct-size KIND=N`).
+enum class EntryKind { Bug, Ex, Jump, Alt, Orc, Para, StaticCall, PrintkIndex, Fixup, None };
+std::optional<EntryKind> entryKindFromName(std::string_view name);
+std::string_view entryKindName(EntryKind k);
+
+// How the differ treats one special section.
+struct SpecialSection {
+  std::string_view name;
+  EntryKind kind = EntryKind::None;  // struct-sized entries; None: fixed `entrySize`
+  // Used when kind is None, or as the 6.12 default for `kind`. 0: the entries are the
+  // object symbols defined in the section.
+  unsigned entrySize = 0;
+  // Entries of this section are kept when they refer to included code. Sections whose
+  // entries point at code but which the kernel recomputes or never needs are dropped.
+  enum class Policy {
+    KeepEntriesOfIncludedCode,  // filter entry by entry (bug table, jump table, ...)
+    KeepEntriesReferencedByIncludedCode,  // entries are objects that included code uses (__dyndbg)
+    ParallelToOrcIp,            // .orc_unwind: filtered in lockstep with .orc_unwind_ip
+    Drop,                       // metadata the patch module must not carry
+  } policy = Policy::KeepEntriesOfIncludedCode;
+  // Sections that kept entries point into and that are then included whole
+  // (.altinstr_replacement, .fixup, ppc64 feature-fixup alternatives).
+  bool pullsInReferencedSections = true;
+};
+
+// One instruction's position in a code section.
+struct Insn {
+  uint64_t offset = 0;
+  unsigned length = 0;
+};
+
+// Decoded instructions of code sections, cached by the caller (decoding is not free).
+class InsnCache {
+ public:
+  virtual ~InsnCache() = default;
+  // nullptr when the section cannot be decoded.
+  virtual const std::vector<Insn>* get(const elf::Section& code) = 0;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string_view name() const = 0;       // "x86_64", "ppc64le", ...
+  virtual uint16_t machine() const = 0;            // EM_*
+
+  // --- relocations ---
+  virtual std::string relocName(uint32_t type) const = 0;
+  // The byte offset, within the referenced symbol's section, that relocation `r` (placed in
+  // section `in`) refers to: the addend corrected for the architecture's PC bias.
+  virtual int64_t referencedOffset(const elf::Section& in, const elf::Reloc& r, InsnCache& code) const;
+  // Is this relocation a direct call or branch (the way a function calls another)?
+  virtual bool isBranchReloc(uint32_t type) const = 0;
+
+  // --- ftrace ---
+  // Names of the profiling-call symbols a function entry may call (__fentry__, _mcount...).
+  virtual std::span<const std::string_view> profilingCallNames() const = 0;
+  // Where the ftrace location of `fn` must lie, as [begin, end) offsets in its section.
+  virtual std::pair<int64_t, int64_t> ftraceWindow(const elf::Symbol& fn) const = 0;
+  // A one-line description of the expected ftrace entry, for refusals.
+  virtual std::string_view ftraceEntryDescription() const = 0;
+
+  // --- code inspection ---
+  // Splits code into instructions; nullopt if it cannot be decoded.
+  virtual std::optional<std::vector<Insn>> decode(const elf::ElfObject& obj,
+                                                  const elf::Section& code) const = 0;
+  // Do two instructions of the same length differ only in an immediate that loads a
+  // source line number into an argument register (the __LINE__ of WARN/might_sleep/printk)?
+  virtual bool isLineNumberLoadPair(std::span<const uint8_t> orig, std::span<const uint8_t> patched,
+                                    uint8_t byteOrder) const = 0;
+  // Architecture-specific refusals for a changed or new function that will be included
+  // (e.g. ppc64le sibling calls leaving the module). Each string is one reason.
+  struct CallOut {
+    uint64_t offset;       // of the relocation in the function's section
+    uint32_t type;
+    bool targetIncluded;   // lands in code that the patch module will contain
+    std::string_view targetName;
+  };
+  struct Refusal {
+    std::string rule;    // stable id, e.g. "ppc64-sibling-call"
+    std::string reason;
+  };
+  virtual std::vector<Refusal> checkCallsOut(const elf::ElfObject& obj, const elf::Section& fnSection,
+                                                 const elf::Symbol& fn,
+                                                 std::span<const CallOut> calls) const;
+
+  // --- special sections ---
+  // This architecture's own special sections; those every architecture shares
+  // (__mcount_loc, __patchable_function_entries, __dyndbg, ...) are in commonSpecialSections().
+  virtual std::span<const SpecialSection> specialSections() const = 0;
+  // The architecture's entry for a section name, else the common one, else nullptr.
+  const SpecialSection* findSpecial(std::string_view sectionName) const;
+  // Default struct size for `kind` on this architecture's 6.12 kernels (0 if unknown).
+  unsigned defaultEntrySize(EntryKind kind) const;
+};
+
+std::span<const SpecialSection> commonSpecialSections();
+
+// The target for an object's e_machine (and e_flags, which tell ppc64 ABI versions apart);
+// nullptr if lp-build does not support the architecture.
+const Target* targetFor(const elf::ElfObject& obj);
+
+}  // namespace lpb::arch

@@ -1,0 +1,138 @@
+// x86-64: the System V AMD64 ABI as the Linux kernel uses it.
+//
+// Code is variable length, so finding the instruction that holds a relocation needs a real
+// decoder (Capstone). A RIP-relative operand is a 32-bit displacement measured from the END
+// of the instruction, and the assembler folds that distance into the addend: `lea
+// .LC0(%rip),%rdi` gets addend -4, but `movl $1, var(%rip)` gets -8 because four bytes of
+// immediate follow the displacement. The byte a relocation refers to is therefore
+// addend + (instruction end - relocation offset), which only decoding can tell.
+//
+// Kernel functions are compiled with `-pg -mfentry`: the first instruction (after an
+// `endbr64` when IBT is on) is `call __fentry__`, which objtool or recordmcount turns into a
+// 5-byte nop and records in __mcount_loc. ftrace patches that site to redirect the function;
+// without it (notrace, noinstr) a function cannot be livepatched. With CONFIG_CALL_PADDING
+// the compiler also emits 16 bytes of padding before each function, named `__pfx_<name>`
+// by objtool; it travels with its function.
+//
+// The kernel passes a __LINE__ as a 32-bit immediate moved into an argument register
+// (`mov $0x123,%esi` for __might_sleep(file, line)); WARN/BUG keep theirs in __bug_table.
+#include <capstone/capstone.h>
+#include <elf.h>
+
+#include <array>
+#include <fmt/format.h>
+
+#include "arch/Target.h"
+
+namespace lpb::arch {
+namespace {
+
+using SS = SpecialSection;
+constexpr std::array<SS, 14> kSpecial{{
+    {"__bug_table", EntryKind::Bug, 12},
+    {"__ex_table", EntryKind::Ex, 12},
+    {"__jump_table", EntryKind::Jump, 16},
+    {".altinstructions", EntryKind::Alt, 14},
+    {".parainstructions", EntryKind::Para, 16},
+    {".smp_locks", EntryKind::None, 4},
+    {".orc_unwind_ip", EntryKind::None, 4},
+    {".orc_unwind", EntryKind::Orc, 6, SS::Policy::ParallelToOrcIp},
+    {".call_sites", EntryKind::None, 4},
+    {".retpoline_sites", EntryKind::None, 4},
+    {".return_sites", EntryKind::None, 4},
+    // The module loader would seal (turn into nops) the ENDBR of functions listed here; a
+    // livepatch module must not do that to code it did not decide about.
+    {".ibt_endbr_seal", EntryKind::None, 4, SS::Policy::Drop},
+    {".cfi_sites", EntryKind::None, 4, SS::Policy::Drop},
+    {".kcfi_traps", EntryKind::None, 4},
+}};
+
+constexpr std::array<std::string_view, 2> kProfiling{"__fentry__", "mcount"};
+
+class X86_64 final : public Target {
+ public:
+  std::string_view name() const override { return "x86_64"; }
+  uint16_t machine() const override { return EM_X86_64; }
+
+  std::string relocName(uint32_t type) const override {
+    switch (type) {
+      case R_X86_64_64: return "R_X86_64_64";
+      case R_X86_64_PC32: return "R_X86_64_PC32";
+      case R_X86_64_PLT32: return "R_X86_64_PLT32";
+      case R_X86_64_32: return "R_X86_64_32";
+      case R_X86_64_32S: return "R_X86_64_32S";
+      case R_X86_64_PC64: return "R_X86_64_PC64";
+      case R_X86_64_GOTPCREL: return "R_X86_64_GOTPCREL";
+      case R_X86_64_GOTPCRELX: return "R_X86_64_GOTPCRELX";
+      case R_X86_64_REX_GOTPCRELX: return "R_X86_64_REX_GOTPCRELX";
+      default: return fmt::format("R_X86_64_{}", type);
+    }
+  }
+
+  bool isBranchReloc(uint32_t type) const override {
+    return type == R_X86_64_PLT32 || type == R_X86_64_PC32;
+  }
+
+  int64_t referencedOffset(const elf::Section& in, const elf::Reloc& r, InsnCache& code) const override {
+    bool pcrel = r.type == R_X86_64_PC32 || r.type == R_X86_64_PLT32 || r.type == R_X86_64_GOTPCREL ||
+                 r.type == R_X86_64_GOTPCRELX || r.type == R_X86_64_REX_GOTPCRELX;
+    if (!pcrel || !in.isExec()) return r.addend;  // data: the addend is the offset itself
+    if (const auto* insns = code.get(in)) {
+      for (const Insn& i : *insns)
+        if (r.offset >= i.offset && r.offset < i.offset + i.length)
+          return r.addend + static_cast<int64_t>(i.offset + i.length - r.offset);
+    }
+    return r.addend + 4;  // undecodable: assume nothing follows the displacement
+  }
+
+  std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }
+
+  std::pair<int64_t, int64_t> ftraceWindow(const elf::Symbol& fn) const override {
+    // endbr64 (4 bytes) may precede the 5-byte call/nop.
+    return {static_cast<int64_t>(fn.value), static_cast<int64_t>(fn.value) + 9};
+  }
+  std::string_view ftraceEntryDescription() const override {
+    return "a `call __fentry__` (or its nop) at function entry, recorded in __mcount_loc";
+  }
+
+  std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
+    csh h;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return std::nullopt;
+    cs_option(h, CS_OPT_SKIPDATA, CS_OPT_ON);  // keep going over bytes that are not code
+    std::vector<Insn> out;
+    cs_insn* insn = cs_malloc(h);
+    const uint8_t* p = code.data.data();
+    size_t left = code.data.size();
+    uint64_t addr = 0;
+    while (left && cs_disasm_iter(h, &p, &left, &addr, insn))
+      out.push_back(Insn{insn->address, insn->size});
+    cs_free(insn, 1);
+    cs_close(&h);
+    if (left) return std::nullopt;
+    return out;
+  }
+
+  bool isLineNumberLoadPair(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t) const override {
+    // mov $imm32, %r32: opcode B8+r, optionally REX.B (0x41) for r8d..r15d. The line goes in
+    // an argument register other than the first (edi): ecx, edx, esi, r8d, r9d.
+    auto regOf = [](std::span<const uint8_t> x) -> int {
+      if (x.size() == 5 && x[0] >= 0xb8 && x[0] <= 0xbf) return x[0] - 0xb8;
+      if (x.size() == 6 && x[0] == 0x41 && x[1] >= 0xb8 && x[1] <= 0xbf) return 8 + x[1] - 0xb8;
+      return -1;
+    };
+    int ra = regOf(a);
+    if (ra < 0 || ra != regOf(b)) return false;
+    return ra == 1 || ra == 2 || ra == 6 || ra == 8 || ra == 9;
+  }
+
+  std::span<const SpecialSection> specialSections() const override { return kSpecial; }
+};
+
+}  // namespace
+
+const Target& x86_64Target() {
+  static const X86_64 t;
+  return t;
+}
+
+}  // namespace lpb::arch

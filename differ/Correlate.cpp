@@ -1,0 +1,200 @@
+// Pairing the original's symbols and sections with the patched object's.
+//
+// Most symbols pair by name. The compiler renumbers its clones between builds
+// (`foo.isra.2` may become `foo.isra.5`), so what is left pairs by the name without
+// numbers. A function's static variables (`count.3`) are numbered per compilation unit and
+// shift whenever another one is added, so they pair by who uses them: the patched variable
+// is the twin of the original variable of the same name that the same function used. The
+// compiler's and kernel's bookkeeping statics (__warned, __key, ...) never pair.
+#include <elf.h>
+
+#include <algorithm>
+#include <map>
+
+#include "differ/DifferState.h"
+
+namespace lpb::differ {
+
+namespace {
+
+bool pairsByName(const ObjectModel& m, uint32_t i) {
+  const elf::Symbol& s = m.sym(i);
+  const SymbolInfo& info = m.symbols[i];
+  if (s.type == STT_SECTION || s.type == STT_FILE || s.name.empty() || s.name.starts_with(".L")) return false;
+  return !info.isStaticLocal && !info.isSpecialStatic && !info.isPrefix;
+}
+
+bool sameKind(const elf::Symbol& a, const elf::Symbol& b) {
+  // An undefined reference carries no reliable type; the name is what counts.
+  return !a.isDefined() || !b.isDefined() || a.type == b.type;
+}
+
+// Who uses what: for every relocation in code or data, the function/object it sits in uses
+// the symbol it resolves to.
+std::vector<std::set<uint32_t>> computeUses(ObjectModel& m) {
+  std::vector<std::set<uint32_t>> uses(m.elf.symbols.size());
+  for (const auto& sec : m.elf.sections) {
+    if (sec.relocs.empty()) continue;
+    SectionKind k = m.sections[sec.index].kind;
+    if (k == SectionKind::Table || k == SectionKind::Ignored) continue;
+    for (const auto& r : sec.relocs) {
+      uint32_t user = m.symbolCovering(sec.index, static_cast<int64_t>(r.offset));
+      if (!user) continue;
+      if (m.symbols[user].isPrefix) user = m.symbols[user].prefixOf;
+      RelocTarget t = m.resolve(sec, r);
+      uses[user].insert(t.sym);
+      // Through a table of addresses (ppc64 .toc): code uses what the entry points at.
+      if (t.anonymous() && m.sections[t.section].objects.empty())
+        for (const auto& e : m.sec(t.section).relocs)
+          if (static_cast<int64_t>(e.offset) == t.offset) uses[user].insert(m.resolve(m.sec(t.section), e).sym);
+    }
+  }
+  return uses;
+}
+
+}  // namespace
+
+void Differ::correlate() {
+  const size_t nP = patched.elf.symbols.size(), nO = orig.elf.symbols.size();
+  twinOfSym.assign(nP, 0);
+  twinOfSymOrig.assign(nO, 0);
+  auto pair = [&](uint32_t p, uint32_t o) {
+    twinOfSym[p] = o;
+    twinOfSymOrig[o] = p;
+  };
+
+  // Clones the compiler numbers (foo.constprop.3) may come in families whose numbers shift
+  // between builds: within such a family, identical copies pair first, then the numbers.
+  std::multimap<std::string, uint32_t> origByBase, patchedByBase;
+  for (uint32_t o = 1; o < nO; ++o)
+    if (pairsByName(orig, o) && orig.sym(o).isDefined()) origByBase.emplace(orig.symbols[o].baseName, o);
+  for (uint32_t p = 1; p < nP; ++p)
+    if (pairsByName(patched, p) && patched.sym(p).isDefined()) patchedByBase.emplace(patched.symbols[p].baseName, p);
+  auto inFamily = [&](const ObjectModel& m, uint32_t i) {
+    const std::string& b = m.symbols[i].baseName;
+    return b != m.sym(i).name && (origByBase.count(b) > 1 || patchedByBase.count(b) > 1);
+  };
+  auto identical = [&](uint32_t p, uint32_t o) {
+    const elf::Symbol &ps = patched.sym(p), &os = orig.sym(o);
+    if (ps.size != os.size || ps.type != os.type) return false;
+    const elf::Section &pSec = patched.sec(ps.shndx), &oSec = orig.sec(os.shndx);
+    if (pSec.size != oSec.size || pSec.relocs.size() != oSec.relocs.size()) return false;
+    if (pSec.type != SHT_NOBITS && !std::equal(pSec.data.begin(), pSec.data.end(), oSec.data.begin())) return false;
+    for (size_t i = 0; i < pSec.relocs.size(); ++i) {
+      const elf::Reloc &a = pSec.relocs[i], &b = oSec.relocs[i];
+      if (a.offset != b.offset || a.type != b.type || a.addend != b.addend ||
+          patched.symbols[a.sym].baseName != orig.symbols[b.sym].baseName)
+        return false;
+    }
+    return true;
+  };
+  for (uint32_t p = 1; p < nP; ++p) {
+    if (!pairsByName(patched, p) || !patched.sym(p).isDefined() || !inFamily(patched, p)) continue;
+    auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
+    for (auto it = lo; it != hi; ++it)
+      if (!twinOfSymOrig[it->second] && identical(p, it->second)) {
+        pair(p, it->second);
+        break;
+      }
+  }
+
+  // 1. Same name.
+  std::map<std::string_view, uint32_t> origByName;
+  for (uint32_t o = 1; o < nO; ++o)
+    if (pairsByName(orig, o) && !twinOfSymOrig[o]) origByName.emplace(orig.sym(o).name, o);
+  for (uint32_t p = 1; p < nP; ++p) {
+    if (!pairsByName(patched, p) || twinOfSym[p]) continue;
+    auto it = origByName.find(patched.sym(p).name);
+    if (it != origByName.end() && !twinOfSymOrig[it->second] && sameKind(orig.sym(it->second), patched.sym(p)))
+      pair(p, it->second);
+  }
+  // 2. Same name once the compiler's numbering is taken out (.isra.N, .constprop.N, .cold.N).
+  for (uint32_t p = 1; p < nP; ++p) {
+    if (!pairsByName(patched, p) || twinOfSym[p] || !patched.sym(p).isDefined()) continue;
+    auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
+    for (auto it = lo; it != hi; ++it)
+      if (!twinOfSymOrig[it->second] && orig.sym(it->second).type == patched.sym(p).type) {
+        pair(p, it->second);
+        break;
+      }
+  }
+  // 3. Prefix symbols follow their function.
+  for (uint32_t p = 1; p < nP; ++p) {
+    const SymbolInfo& info = patched.symbols[p];
+    if (!info.isPrefix || !twinOfSym[info.prefixOf]) continue;
+    uint32_t of = twinOfSym[info.prefixOf];
+    for (uint32_t o : orig.sections[orig.sym(of).shndx].objects)
+      if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !twinOfSymOrig[o]) pair(p, o);
+  }
+
+  // 4. Static locals, by the functions that use them.
+  usesOrig = computeUses(orig);
+  usesPatched = computeUses(patched);
+  std::vector<std::vector<uint32_t>> usersPatched(nP);
+  for (uint32_t u = 1; u < nP; ++u)
+    for (uint32_t t : usesPatched[u]) usersPatched[t].push_back(u);
+  for (uint32_t p = 1; p < nP; ++p) {
+    if (!patched.symbols[p].isStaticLocal || twinOfSym[p]) continue;
+    for (uint32_t user : usersPatched[p]) {
+      uint32_t ou = twinOfSym[user];
+      if (!ou) continue;
+      for (uint32_t v : usesOrig[ou])
+        if (orig.symbols[v].isStaticLocal && !twinOfSymOrig[v] &&
+            orig.symbols[v].baseName == patched.symbols[p].baseName && orig.sym(v).type == patched.sym(p).type) {
+          pair(p, v);
+          break;
+        }
+      if (twinOfSym[p]) break;
+    }
+    // Clang names static locals `function.variable`: unique in the unit, so the name decides.
+    if (!twinOfSym[p]) {
+      std::string_view n = patched.sym(p).name;
+      size_t dot = n.find('.');
+      if (dot != std::string_view::npos && patched.findSymbol(n.substr(0, dot)) && !std::isdigit(n[dot + 1]))
+        if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !twinOfSymOrig[o]) pair(p, o);
+    }
+  }
+
+  // 5. Sections: through the symbol they hold, else by name (in order, for repeated names),
+  // and SHF_LINK_ORDER sections through the section they describe.
+  const size_t sP = patched.elf.sections.size(), sO = orig.elf.sections.size();
+  twinOfSec.assign(sP, 0);
+  twinOfSecOrig.assign(sO, 0);
+  auto pairSec = [&](uint32_t p, uint32_t o) {
+    twinOfSec[p] = o;
+    twinOfSecOrig[o] = p;
+  };
+  for (uint32_t p = 1; p < sP; ++p) {
+    uint32_t prim = patched.sections[p].primary;
+    if (!prim || !twinOfSym[prim]) continue;
+    uint32_t o = orig.sym(twinOfSym[prim]).shndx;
+    if (orig.sections[o].primary == twinOfSym[prim] && !twinOfSecOrig[o]) pairSec(p, o);
+  }
+  std::multimap<std::string_view, uint32_t> origSecByName;
+  for (uint32_t o = 1; o < sO; ++o)
+    if (!twinOfSecOrig[o] && !(orig.sec(o).flags & SHF_LINK_ORDER) && orig.sections[o].kind != SectionKind::Table)
+      origSecByName.emplace(orig.sec(o).name, o);
+  for (uint32_t p = 1; p < sP; ++p) {
+    const elf::Section& s = patched.sec(p);
+    if (twinOfSec[p] || (s.flags & SHF_LINK_ORDER) || patched.sections[p].kind == SectionKind::Table) continue;
+    if (patched.sections[p].primary && !twinOfSym[patched.sections[p].primary]) continue;  // a new object
+    auto [lo, hi] = origSecByName.equal_range(s.name);
+    for (auto it = lo; it != hi; ++it)
+      if (!twinOfSecOrig[it->second] && !orig.sections[it->second].primary) {
+        pairSec(p, it->second);
+        break;
+      }
+  }
+  for (uint32_t p = 1; p < sP; ++p) {
+    const elf::Section& s = patched.sec(p);
+    if ((s.flags & SHF_LINK_ORDER) && s.link < sP && twinOfSec[s.link])
+      for (uint32_t o = 1; o < sO; ++o)
+        if ((orig.sec(o).flags & SHF_LINK_ORDER) && orig.sec(o).link == twinOfSec[s.link] &&
+            orig.sec(o).name == s.name && !twinOfSecOrig[o]) {
+          pairSec(p, o);
+          break;
+        }
+  }
+}
+
+}  // namespace lpb::differ

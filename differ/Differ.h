@@ -1,0 +1,69 @@
+// The object differ: given one compilation unit built twice (original and patched, both
+// with -ffunction-sections -fdata-sections), find exactly what changed, refuse what cannot
+// be live-patched (with a reason), and describe the object that holds only what the patch
+// module needs. `diffObjects` decides; `writeDiffObject` writes the decision out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch/Target.h"
+#include "elfgen/ElfObject.h"
+
+namespace lpb::differ {
+
+struct DiffOptions {
+  std::map<arch::EntryKind, unsigned> structSizes;  // --struct-size overrides
+  const elf::ElfObject* symbols = nullptr;          // --symbols (for sympos); default ORIG
+  std::string module;                               // --module: the object links into this module
+};
+
+enum class FunctionStatus { Changed, New, UnchangedButIncluded, Refused };
+std::string_view functionStatusName(FunctionStatus s);
+
+struct FunctionReport {
+  std::string name;        // the original's name where the function has a twin
+  FunctionStatus status = FunctionStatus::Changed;
+  std::string reason;      // why it is included (or refused)
+  bool patchTarget = false;  // the kernel redirects it (has a klp_func): changed, has an ftrace entry
+  std::string parent;        // for .cold/.part children: the function they belong to
+};
+
+struct Refusal {
+  std::string rule;  // stable id: changed-data, no-ftrace-entry, ...
+  std::string name;  // the function, object or section
+  std::string reason;
+};
+
+// A reference from the patch to something it does not contain, with what the later
+// klp-relocation stage needs to find it in the running kernel.
+struct ExternalSymbol {
+  std::string name;
+  bool wasLocal = false;   // a static in the original: needs a klp relocation
+  uint8_t type = 0;        // STT_*
+  uint32_t sympos = 0;     // position among same-named locals (kallsyms order); 0: unique/global
+};
+
+enum class Verdict { Patchable, Refused, NoChange };
+
+class Differ;
+
+struct DiffResult {
+  Verdict verdict = Verdict::NoChange;
+  std::string arch;
+  std::vector<FunctionReport> functions;
+  std::vector<Refusal> refusals;
+  std::vector<ExternalSymbol> externals;
+  std::vector<std::string> warnings;
+  std::shared_ptr<Differ> state;  // what writeDiffObject needs (the decisions, by section and symbol)
+};
+
+// Throws elf::InputError for bad input (mismatched architectures, bad entry sizes...).
+DiffResult diffObjects(const elf::ElfObject& orig, const elf::ElfObject& patched, const DiffOptions& opts);
+
+// Writes the patch object for a Patchable result (atomically).
+void writeDiffObject(const DiffResult& result, const std::string& path);
+
+}  // namespace lpb::differ

@@ -1,0 +1,84 @@
+// The differ's working state, shared by its stages (one file each):
+//   Correlate.cpp  pair symbols and sections of the original and patched objects
+//   Compare.cpp    decide what changed (code and relocation targets, not addresses)
+//   Include.cpp    choose what the patch object contains, entry by entry for special sections
+//   Rules.cpp      refuse what cannot be live-patched
+//   Emit.cpp       write the chosen pieces as a new relocatable object
+// All per-symbol and per-section vectors index the PATCHED object unless named *Orig.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "differ/Differ.h"
+#include "differ/ObjectModel.h"
+
+namespace lpb::differ {
+
+enum class Status : uint8_t { Same, Changed, New };
+
+// One entry of a special section: [begin, end) of the section, and whether it is kept.
+struct SpecialEntry {
+  uint64_t begin = 0, end = 0;
+  bool keep = false;
+};
+
+class Differ {
+ public:
+  Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
+         const DiffOptions& opts);
+  DiffResult run();
+  void write(const std::string& path) const;
+
+  // --- Correlate.cpp ---
+  void correlate();
+  // --- Compare.cpp ---
+  void compare();
+  bool sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
+                  const elf::Reloc& pRel, int depth = 0);
+  // --- Include.cpp ---
+  void processKpatchSections();
+  void include();
+  void includeSymbol(uint32_t sym, const std::string& why);
+  void includeSection(uint32_t sec);
+  void filterSpecialSections();
+  // --- Rules.cpp ---
+  void checkRules();
+  void refuse(std::string rule, std::string name, std::string reason);
+  void resolveExternals();
+
+  const arch::Target& target;
+  const DiffOptions& opts;
+  ObjectModel orig, patched;
+
+  std::vector<uint32_t> twinOfSym;      // patched symbol -> orig symbol (0: none)
+  std::vector<uint32_t> twinOfSymOrig;  // orig symbol -> patched symbol
+  std::vector<uint32_t> twinOfSec;      // patched section -> orig section
+  std::vector<uint32_t> twinOfSecOrig;
+  std::vector<Status> symStatus;        // functions and objects
+  std::vector<std::string> changeReason;  // what differs first, for changed symbols
+  std::vector<Status> secStatus;        // sections compared whole (anonymous data, code islands)
+  std::vector<bool> includedSym, includedSec;
+  std::vector<std::vector<SpecialEntry>> specialEntries;  // per special section
+  std::vector<std::string> includeReason;                 // per symbol
+  std::set<uint32_t> ignoredFunctions, forcedFunctions;   // kpatch macros
+  std::set<uint32_t> ignoredSections;
+  std::vector<uint32_t> callbackSections;
+  std::vector<Refusal> refusals;
+  std::vector<FunctionReport> functions;
+  std::vector<ExternalSymbol> externals;
+  std::map<uint32_t, size_t> externalIndex;  // patched symbol -> externals[]
+
+  // Symbols each function/object uses (resolved relocation targets), per object.
+  std::vector<std::set<uint32_t>> usesOrig, usesPatched;
+
+  unsigned entrySize(const arch::SpecialSection& s) const;
+  unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
+  std::vector<std::string> warnings;
+  std::string displayName(uint32_t patchedSym) const;  // the original's name when paired
+  bool isFunctionIncluded(uint32_t sym) const;
+};
+
+}  // namespace lpb::differ

@@ -1,0 +1,162 @@
+// Writing the patch object: the chosen sections (special sections compacted to their kept
+// entries), the symbols defined in them under the original's names, references to
+// everything else as undefined symbols, and a `.lp_build.symbols` table telling the
+// klp-relocation stage which of those were statics of the original and their positions.
+#include <elf.h>
+
+#include <fmt/format.h>
+#include <stdexcept>
+
+#include "differ/DifferState.h"
+#include "elfgen/ObjectWriter.h"
+
+namespace lpb::differ {
+
+void writeDiffObject(const DiffResult& result, const std::string& path) {
+  if (result.verdict != Verdict::Patchable || !result.state)
+    throw std::logic_error("writeDiffObject: nothing to write for a result that is not patchable");
+  result.state->write(path);
+}
+
+void Differ::write(const std::string& path) const {
+  const elf::ElfObject& pe = patched.elf;
+  elf::ObjectWriter w(pe.machine, pe.eflags, pe.byteOrder, pe.osabi);
+  const size_t nSec = pe.sections.size();
+  std::vector<uint32_t> outSec(nSec, 0);
+
+  // Where each kept special entry lands in the compacted section: old offset -> new offset.
+  auto remap = [&](uint32_t s, uint64_t off) -> std::optional<uint64_t> {
+    if (patched.sections[s].kind != SectionKind::Special) return off;
+    uint64_t at = 0;
+    for (const auto& e : specialEntries[s]) {
+      if (off >= e.begin && off < e.end) return e.keep ? std::optional<uint64_t>(at + off - e.begin) : std::nullopt;
+      if (e.keep) at += e.end - e.begin;
+    }
+    return std::nullopt;
+  };
+
+  for (uint32_t s = 1; s < nSec; ++s) {
+    if (!includedSec[s]) continue;
+    const elf::Section& src = pe.sections[s];
+    const SectionInfo& info = patched.sections[s];
+    if (info.kind == SectionKind::Table || info.kind == SectionKind::Ignored) continue;
+    elf::OutSection o;
+    o.name = std::string(src.name);
+    o.type = src.type;
+    o.flags = src.flags & ~uint64_t(SHF_GROUP);
+    o.addralign = src.addralign;
+    o.entsize = src.entsize;
+    if (info.kind == SectionKind::Special) {
+      for (const auto& e : specialEntries[s])
+        if (e.keep) o.data.insert(o.data.end(), src.data.begin() + e.begin, src.data.begin() + e.end);
+      if (o.data.empty()) continue;
+    } else if (src.type == SHT_NOBITS) {
+      o.size = src.size;
+    } else {
+      o.data.assign(src.data.begin(), src.data.end());
+    }
+    outSec[s] = w.addSection(std::move(o));
+  }
+  // Namespace imports of the patched unit: the patch module must import them too.
+  if (const elf::Section* mi = pe.findSection(".modinfo")) {
+    elf::OutSection o;
+    o.name = ".modinfo";
+    o.type = SHT_PROGBITS;
+    o.flags = SHF_ALLOC;
+    std::string_view all(reinterpret_cast<const char*>(mi->data.data()), mi->data.size());
+    for (size_t i = 0; i < all.size();) {
+      size_t end = all.find('\0', i);
+      if (end == std::string_view::npos) end = all.size();
+      std::string_view entry = all.substr(i, end - i);
+      if (entry.starts_with("import_ns=")) {
+        o.data.insert(o.data.end(), entry.begin(), entry.end());
+        o.data.push_back(0);
+      }
+      i = end + 1;
+    }
+    if (!o.data.empty()) w.addSection(std::move(o));
+  }
+  for (uint32_t s = 1; s < nSec; ++s)
+    if (outSec[s] && (pe.sections[s].flags & SHF_LINK_ORDER)) {
+      uint32_t link = pe.sections[s].link;
+      if (link < nSec && outSec[link]) w.section(outSec[s]).linkSection = outSec[link];
+      else w.section(outSec[s]).flags &= ~uint64_t(SHF_LINK_ORDER);
+    }
+
+  // Symbols.
+  if (!patched.fileName.empty())
+    w.addSymbol({patched.fileName, 0, 0, STT_FILE, STB_LOCAL, 0, SHN_ABS, true});
+  std::vector<uint32_t> secSym(nSec, 0);
+  for (uint32_t s = 1; s < nSec; ++s)
+    if (outSec[s]) secSym[s] = w.addSymbol({"", 0, 0, STT_SECTION, STB_LOCAL, 0, outSec[s], false});
+  std::vector<uint32_t> outSym(pe.symbols.size(), 0);
+  for (const auto& y : pe.symbols) {
+    if (!y.isDefined() || !outSec[y.shndx] || y.type == STT_SECTION || y.type == STT_FILE) continue;
+    if (y.name.empty() || y.name.starts_with(".L")) continue;
+    auto at = remap(y.shndx, y.value);
+    if (!at) continue;
+    outSym[y.index] = w.addSymbol({displayName(y.index), *at, y.size, y.type, y.bind, y.other, outSec[y.shndx], false});
+  }
+  std::map<std::string, uint32_t> undefByName;
+  auto external = [&](uint32_t sym) {
+    std::string name = displayName(sym);
+    auto it = undefByName.find(name);
+    if (it != undefByName.end()) return it->second;
+    uint32_t o = twinOfSym[sym];
+    uint8_t type = (o ? orig.sym(o) : patched.sym(sym)).type;
+    if (type == STT_SECTION || type == STT_FILE) type = STT_NOTYPE;
+    uint32_t idx = w.addSymbol({name, 0, 0, type, STB_GLOBAL, 0, SHN_UNDEF, true});
+    undefByName.emplace(name, idx);
+    return idx;
+  };
+
+  // Relocations.
+  auto& self = const_cast<Differ&>(*this);  // resolve() caches decoded code; the decisions are fixed
+  for (uint32_t s = 1; s < nSec; ++s) {
+    if (!outSec[s]) continue;
+    const elf::Section& src = pe.sections[s];
+    for (const auto& r : src.relocs) {
+      auto off = remap(s, r.offset);
+      if (!off) continue;
+      const elf::Symbol& rs = pe.symbols[r.sym];
+      bool sectionRelative = patched.isSectionRelative(r.sym);
+      elf::OutReloc out{*off, r.type, 0, r.addend};
+      if (r.sym == 0) {
+        // No symbol (R_PPC64_ENTRY, R_LARCH_RELAX...): an annotation, kept as it is.
+      } else if (!sectionRelative && outSym[r.sym]) {
+        out.sym = outSym[r.sym];
+      } else if (sectionRelative && rs.isDefined() && outSec[rs.shndx] &&
+                 patched.sections[rs.shndx].kind != SectionKind::Special) {
+        out.sym = secSym[rs.shndx];
+        out.addend = r.addend + static_cast<int64_t>(rs.value);
+      } else {
+        RelocTarget t = self.patched.resolve(src, r);
+        if (outSym[t.sym]) {
+          out.sym = outSym[t.sym];
+        } else if (t.anonymous()) {
+          throw std::runtime_error(fmt::format("{}: internal: reference from {} to {} which is not included",
+                                               pe.path, src.name, pe.sections[t.section].name));
+        } else {
+          out.sym = external(t.sym);
+        }
+        out.addend = t.addend;
+      }
+      w.section(outSec[s]).relocs.push_back(out);
+    }
+  }
+
+  // What the klp-relocation stage needs about each external reference.
+  elf::OutSection table;
+  table.name = ".lp_build.symbols";
+  table.type = SHT_PROGBITS;
+  std::string text = fmt::format("file\t{}\n", patched.fileName);
+  for (const auto& x : externals)
+    text += fmt::format("{}\t{}\t{}\t{}\n", x.name, x.wasLocal ? "local" : "global",
+                        x.type == STT_FUNC ? "func" : x.type == STT_OBJECT ? "object" : "notype", x.sympos);
+  table.data.assign(text.begin(), text.end());
+  w.addSection(std::move(table));
+
+  w.write(path);
+}
+
+}  // namespace lpb::differ

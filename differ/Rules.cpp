@@ -1,0 +1,200 @@
+// Refusing what cannot be live-patched. Each refusal names the function, object or
+// section and says why and what to do instead; nothing is silently dropped.
+//
+// Adding a rule: give it a stable id (the tests and --json use it), check it here on the
+// differ's decisions (statuses, inclusion, twins), and say what the author should do.
+// Architecture-specific rules belong in the Target (arch/), called from here.
+#include <elf.h>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "differ/DifferState.h"
+
+namespace lpb::differ {
+
+void Differ::refuse(std::string rule, std::string name, std::string reason) {
+  for (const auto& r : refusals)
+    if (r.rule == rule && r.name == name) return;
+  refusals.push_back(Refusal{std::move(rule), std::move(name), std::move(reason)});
+}
+
+namespace {
+
+// Does the original function have an ftrace location the kernel can redirect?
+bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
+  const elf::Symbol& f = m.sym(fn);
+  auto [lo, hi] = t.ftraceWindow(f);
+  auto inWindow = [&](const RelocTarget& rt) {
+    const elf::Symbol& s = m.sym(rt.sym);
+    if (!s.isDefined() || s.shndx != f.shndx) return false;
+    int64_t at = static_cast<int64_t>(s.value) + rt.offset;
+    return at >= lo && at < hi;
+  };
+  for (const auto& sec : m.elf.sections) {
+    if (sec.name != "__mcount_loc" && sec.name != "__patchable_function_entries") continue;
+    for (const auto& r : sec.relocs)
+      if (inWindow(m.resolve(sec, r))) return true;
+  }
+  const elf::Section& code = m.sec(f.shndx);
+  auto names = t.profilingCallNames();
+  for (const auto& r : code.relocs) {
+    int64_t at = static_cast<int64_t>(r.offset);
+    if (at < lo || at >= hi) continue;  // any type: old recordmcount left R_X86_64_NONE on the call
+    std::string_view callee = m.sym(r.sym).name;
+    if (std::find(names.begin(), names.end(), callee) != names.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Differ::checkRules() {
+  const size_t nP = patched.elf.symbols.size();
+  for (uint32_t p = 1; p < nP; ++p) {
+    const SymbolInfo& info = patched.symbols[p];
+    const elf::Symbol& ps = patched.sym(p);
+    if (!ps.isDefined() || info.isPrefix || ignoredFunctions.count(p)) continue;
+    SectionKind kind = patched.kindOfSymbol(p);
+    Status st = symStatus[p];
+    std::string name = displayName(p);
+
+    if (info.isFunction) {
+      if (st == Status::Changed && kind == SectionKind::Init)
+        refuse("changed-init", name,
+               "__init/__exit code changed: it already ran at boot or never runs while patched; "
+               "move the fix into code that runs later, or use a post-patch callback");
+      if (!includedSym[p] || kind != SectionKind::Text) continue;
+      // A changed function the kernel must redirect needs its ftrace entry in the running code.
+      uint32_t o = twinOfSym[p];
+      if (st == Status::Changed && info.parent < 0 && o && !hasFtraceEntry(orig, target, o))
+        refuse("no-ftrace-entry", name,
+               fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
+                           "(notrace, noinstr or inline-only); patch its callers instead",
+                           target.ftraceEntryDescription()));
+      // Calls out of included code, for the architecture's rules.
+      std::vector<arch::Target::CallOut> calls;
+      const elf::Section& code = patched.sec(ps.shndx);
+      for (const auto& r : code.relocs) {
+        if (r.offset < ps.value || r.offset >= ps.value + ps.size || !target.isBranchReloc(r.type)) continue;
+        RelocTarget t = patched.resolve(code, r);
+        bool in = patched.symbols[t.sym].isFunction ? includedSym[t.sym]
+                                                    : patched.sym(t.sym).isDefined() && includedSec[patched.sym(t.sym).shndx];
+        calls.push_back({r.offset, r.type, in, patched.sym(t.sym).name});
+      }
+      for (auto& why : target.checkCallsOut(patched.elf, code, ps, calls)) refuse(why.rule, name, why.reason);
+      continue;
+    }
+
+    if (!info.isObject || info.isSpecialStatic || st == Status::New) continue;
+    if (st != Status::Changed) continue;
+    uint32_t o = twinOfSym[p];
+    bool sizeChanged = o && orig.sym(o).size != ps.size;
+    switch (kind) {
+      case SectionKind::Init:
+        refuse("changed-init", name, "__init/__initdata data changed: it is used only at boot, which is over");
+        break;
+      case SectionKind::Data:
+        if (sizeChanged)
+          refuse("data-size-changed", name,
+                 fmt::format("existing object changes size ({} -> {} bytes): code that is not patched still "
+                             "uses the old layout; keep the size and add new fields as a shadow variable",
+                             orig.sym(o).size, ps.size));
+        else
+          refuse("changed-data", name,
+                 "existing data object changed (initializer): the running kernel keeps its current value; "
+                 "set it from a post-patch callback or keep new state in a shadow variable");
+        break;
+      case SectionKind::ReadOnly: {
+        // A changed constant is copied into the patch, which is right only if every user is patched too.
+        std::vector<std::string> stale;
+        for (uint32_t u = 1; u < nP; ++u)
+          if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
+        if (sizeChanged || !stale.empty())
+          refuse("changed-data", name,
+                 fmt::format("existing read-only object changed{}; unpatched code ({}) would keep using the old "
+                             "contents; patch those users too or give the new contents a new name",
+                             sizeChanged ? " size" : "", fmt::join(stale, ", ")));
+        break;
+      }
+      case SectionKind::Unknown:
+        refuse("unknown-section", std::string(patched.sec(ps.shndx).name),
+               fmt::format("object {} in a section lp-build does not know changed; lp-build will not guess how "
+                           "the kernel uses it",
+                           name));
+        break;
+      default: break;
+    }
+  }
+
+  // Anonymous content of unknown sections.
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (patched.sections[s].kind == SectionKind::Unknown && !patched.sections[s].primary &&
+        secStatus[s] != Status::Same && !ignoredSections.count(s) && patched.sec(s).size)
+      refuse("unknown-section", std::string(patched.sec(s).name),
+             "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
+
+  // Static locals the original function used and the patched one dropped.
+  for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o) {
+    uint32_t p = twinOfSymOrig[o];
+    if (!p || !orig.symbols[o].isFunction || symStatus[p] != Status::Changed) continue;
+    for (uint32_t v : usesOrig[o]) {
+      if (!orig.symbols[v].isStaticLocal) continue;
+      uint32_t pv = twinOfSymOrig[v];
+      bool stillUsed = pv && usesPatched[p].count(pv);
+      for (uint32_t c : patched.symbols[p].children) stillUsed |= pv && usesPatched[c].count(pv);
+      if (!stillUsed)
+        refuse("static-local-removed", std::string(orig.sym(o).name),
+               fmt::format("no longer uses its static variable {}; lp-build pairs static variables by the "
+                           "functions that use them, so its state could not be carried over; keep a reference",
+                           orig.sym(v).name));
+    }
+  }
+
+  // Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (includedSec[s] && patched.sec(s).group && secStatus[s] != Status::Same)
+      refuse("changed-group", std::string(patched.sec(s).name),
+             "changed section is part of a section group (COMDAT); the group cannot be patched piecemeal");
+
+  // Static keys and static calls owned by a module: the livepatch module may load before
+  // that module, and the kernel resolves jump and static-call entries at load time.
+  auto keyIsModuleOwned = [&](uint32_t key) {
+    const elf::Symbol& k = patched.sym(key);
+    if (k.isDefined()) return !opts.module.empty();
+    if (opts.symbols && opts.symbols->fileType != ET_REL) {
+      for (const auto& s : opts.symbols->symbols)
+        if (s.name == k.name && s.isDefined()) return false;
+      return true;
+    }
+    return false;
+  };
+  for (const auto& sec : patched.elf.sections) {
+    bool jump = sec.name == "__jump_table", call = sec.name == ".static_call_sites";
+    if (!(jump || call) || !includedSec[sec.index]) continue;
+    for (auto& e : specialEntries[sec.index]) {
+      if (!e.keep) continue;
+      const elf::Reloc* keyRel = nullptr;
+      for (const auto& r : sec.relocs)
+        if (r.offset >= e.begin && r.offset < e.end) keyRel = &r;  // the key is the entry's last field
+      if (!keyRel) continue;
+      uint32_t key = patched.resolve(sec, *keyRel).sym;
+      if (!keyIsModuleOwned(key)) continue;
+      std::string keyName = displayName(key);
+      if (keyName.starts_with("__tracepoint_") || keyName.starts_with("__SCK__tp_func_") ||
+          patched.symbols[key].isSpecialStatic) {
+        e.keep = false;  // tracepoint/dynamic-debug sites stay disabled in the patch: safe
+        continue;
+      }
+      uint32_t user = 0;
+      for (const auto& r : sec.relocs)
+        if (r.offset == e.begin) user = patched.resolve(sec, r).sym;
+      refuse(jump ? "module-static-key" : "module-static-call", user ? displayName(user) : keyName,
+             fmt::format("uses {} {} owned by a module, which the kernel cannot resolve when the patch loads "
+                         "before it; use static_key_enabled()/a plain call in the patched code",
+                         jump ? "static key" : "static call", keyName));
+    }
+  }
+}
+
+}  // namespace lpb::differ

@@ -1,0 +1,238 @@
+#include "elfgen/ElfObject.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+
+namespace lpb::elf {
+
+bool Section::isAlloc() const { return flags & SHF_ALLOC; }
+bool Section::isExec() const { return flags & SHF_EXECINSTR; }
+bool Section::isWrite() const { return flags & SHF_WRITE; }
+bool Section::isMergeStrings() const {
+  return (flags & (SHF_MERGE | SHF_STRINGS)) == (SHF_MERGE | SHF_STRINGS);
+}
+
+bool Symbol::isDefined() const {
+  return shndx != SHN_UNDEF && shndx < SHN_LORESERVE;
+}
+
+namespace {
+
+std::vector<uint8_t> readWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, fmt::format("cannot open: {}", std::strerror(errno)));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw InputError(path, "not a regular file");
+  }
+  std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+    if (n <= 0) {
+      ::close(fd);
+      throw InputError(path, "read failed");
+    }
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return buf;
+}
+
+struct ElfHandle {
+  Elf* e = nullptr;
+  ~ElfHandle() { if (e) elf_end(e); }
+};
+
+}  // namespace
+
+ElfObject::~ElfObject() = default;
+
+ElfObject ElfObject::open(const std::string& path) { return load(path, true); }
+ElfObject ElfObject::openAny(const std::string& path) { return load(path, false); }
+
+ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
+  ElfObject obj;
+  obj.path = path;
+  obj.bytes_ = readWholeFile(path);
+  auto fail = [&](const std::string& what) -> InputError { return InputError(path, what); };
+
+  const auto& b = obj.bytes_;
+  if (b.size() < EI_NIDENT || std::memcmp(b.data(), ELFMAG, SELFMAG) != 0)
+    throw fail("not an ELF file");
+  if (b[EI_CLASS] != ELFCLASS64)
+    throw fail(b[EI_CLASS] == ELFCLASS32 ? "wrong ELF class: 32-bit object, lp-build needs 64-bit"
+                                         : "wrong ELF class");
+  if (b[EI_DATA] != ELFDATA2LSB && b[EI_DATA] != ELFDATA2MSB) throw fail("unknown ELF byte order");
+  if (b.size() < sizeof(Elf64_Ehdr)) throw fail("truncated ELF header");
+
+  elf_version(EV_CURRENT);
+  ElfHandle h;
+  h.e = elf_memory(reinterpret_cast<char*>(obj.bytes_.data()), obj.bytes_.size());
+  if (!h.e) throw fail(fmt::format("libelf: {}", elf_errmsg(-1)));
+  GElf_Ehdr eh;
+  if (!gelf_getehdr(h.e, &eh)) throw fail(fmt::format("bad ELF header: {}", elf_errmsg(-1)));
+  if (relocatableOnly && eh.e_type != ET_REL) throw fail("not a relocatable object (ET_REL)");
+  obj.fileType = eh.e_type;
+  obj.machine = eh.e_machine;
+  obj.eflags = eh.e_flags;
+  obj.byteOrder = b[EI_DATA];
+  obj.osabi = b[EI_OSABI];
+  if (eh.e_shoff > b.size() || eh.e_shnum > (b.size() - eh.e_shoff) / sizeof(Elf64_Shdr) + 1)
+    throw fail("truncated: section header table lies past the end of the file");
+
+  size_t shnum = 0, shstrndx = 0;
+  if (elf_getshdrnum(h.e, &shnum) != 0) throw fail("corrupt section header table");
+  if (elf_getshdrstrndx(h.e, &shstrndx) != 0 || (shnum && shstrndx >= shnum))
+    throw fail("corrupt section header string table index");
+  obj.sections.resize(shnum);
+  obj.bySection_.resize(shnum);
+
+  // Section headers and contents.
+  for (size_t i = 1; i < shnum; ++i) {
+    Elf_Scn* scn = elf_getscn(h.e, i);
+    GElf_Shdr sh;
+    if (!scn || !gelf_getshdr(scn, &sh)) throw fail(fmt::format("corrupt section header {}", i));
+    Section& s = obj.sections[i];
+    s.index = static_cast<uint32_t>(i);
+    const char* nm = elf_strptr(h.e, shstrndx, sh.sh_name);
+    if (!nm) throw fail(fmt::format("corrupt section name offset in section header {}", i));
+    s.name = nm;
+    s.type = sh.sh_type;
+    s.flags = sh.sh_flags;
+    s.size = sh.sh_size;
+    s.addralign = sh.sh_addralign;
+    s.entsize = sh.sh_entsize;
+    s.link = sh.sh_link;
+    s.info = sh.sh_info;
+    if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL) {
+      if (sh.sh_offset > b.size() || sh.sh_size > b.size() - sh.sh_offset)
+        throw fail(fmt::format("truncated: section {} lies past the end of the file", s.name));
+      s.data = std::span<const uint8_t>(b.data() + sh.sh_offset, sh.sh_size);
+    }
+    if (s.link >= shnum && s.type != SHT_NULL && (s.type == SHT_SYMTAB || s.type == SHT_RELA ||
+                                                   s.type == SHT_REL || s.type == SHT_GROUP))
+      throw fail(fmt::format("corrupt section {}: sh_link {} out of range", s.name, s.link));
+    if (s.type == SHT_SYMTAB) obj.symtabIndex = s.index;
+  }
+
+  // Symbol table.
+  if (obj.symtabIndex) {
+    Elf_Scn* scn = elf_getscn(h.e, obj.symtabIndex);
+    const Section& st = obj.sections[obj.symtabIndex];
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    if (!d) throw fail(fmt::format("corrupt symbol table: {}", elf_errmsg(-1)));
+    if (st.link == 0 || obj.sections[st.link].type != SHT_STRTAB)
+      throw fail("corrupt symbol table: its string table link is not a string table");
+    Elf_Data* xd = nullptr;
+    for (size_t i = 1; i < shnum; ++i)
+      if (obj.sections[i].type == SHT_SYMTAB_SHNDX && obj.sections[i].link == obj.symtabIndex)
+        xd = elf_getdata(elf_getscn(h.e, i), nullptr);
+    size_t n = st.entsize ? st.size / st.entsize : 0;
+    if (st.entsize != sizeof(Elf64_Sym) || st.size % sizeof(Elf64_Sym))
+      throw fail("corrupt symbol table: bad entry size");
+    obj.symbols.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Sym gs;
+      Elf32_Word xndx = 0;
+      if (!gelf_getsymshndx(d, xd, static_cast<int>(i), &gs, &xndx))
+        throw fail(fmt::format("corrupt symbol table entry {}", i));
+      Symbol& s = obj.symbols[i];
+      s.index = static_cast<uint32_t>(i);
+      const char* nm = elf_strptr(h.e, st.link, gs.st_name);
+      if (!nm) throw fail(fmt::format("corrupt symbol table: name of symbol {} out of range", i));
+      s.name = nm;
+      s.value = gs.st_value;
+      s.size = gs.st_size;
+      s.type = GELF_ST_TYPE(gs.st_info);
+      s.bind = GELF_ST_BIND(gs.st_info);
+      s.other = gs.st_other;
+      s.shndx = gs.st_shndx == SHN_XINDEX ? xndx : gs.st_shndx;
+      if (s.isDefined()) {
+        if (s.shndx >= shnum)
+          throw fail(fmt::format("corrupt symbol table: symbol {} in section {} out of range",
+                                 s.name.empty() ? std::to_string(i) : std::string(s.name), s.shndx));
+        obj.bySection_[s.shndx].push_back(s.index);
+      }
+    }
+    // A section symbol's name is its section's name: give it one, the differ talks about it.
+    for (auto& s : obj.symbols)
+      if (s.type == STT_SECTION && s.isDefined() && s.name.empty()) s.name = obj.sections[s.shndx].name;
+  }
+
+  // Relocations, attached to the section they apply to.
+  for (size_t i = 1; i < shnum; ++i) {
+    Section& rs = obj.sections[i];
+    if (rs.type == SHT_REL && relocatableOnly)
+      throw fail(fmt::format("section {}: SHT_REL relocations are not supported (RELA expected)", rs.name));
+    if (rs.type != SHT_RELA) continue;
+    if (!relocatableOnly && !(rs.flags & SHF_INFO_LINK)) continue;
+    if (rs.link != obj.symtabIndex)
+      throw fail(fmt::format("corrupt relocation section {}: not linked to the symbol table", rs.name));
+    if (rs.info == 0 || rs.info >= shnum)
+      throw fail(fmt::format("corrupt relocation section {}: target section {} out of range", rs.name, rs.info));
+    if (rs.entsize != sizeof(Elf64_Rela) || rs.size % sizeof(Elf64_Rela))
+      throw fail(fmt::format("corrupt relocation section {}: bad entry size", rs.name));
+    Section& target = obj.sections[rs.info];
+    target.relaSection = rs.index;
+    Elf_Data* d = elf_getdata(elf_getscn(h.e, i), nullptr);
+    if (!d) throw fail(fmt::format("corrupt relocation section {}: {}", rs.name, elf_errmsg(-1)));
+    size_t n = rs.size / sizeof(Elf64_Rela);
+    target.relocs.reserve(n);
+    for (size_t k = 0; k < n; ++k) {
+      GElf_Rela r;
+      if (!gelf_getrela(d, static_cast<int>(k), &r))
+        throw fail(fmt::format("corrupt relocation {} in {}", k, rs.name));
+      Reloc rel{r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)),
+                static_cast<uint32_t>(GELF_R_SYM(r.r_info)), r.r_addend};
+      if (rel.sym >= obj.symbols.size())
+        throw fail(fmt::format("relocation {} in {} names symbol {} out of range", k, rs.name, rel.sym));
+      if (rel.offset >= target.size)
+        throw fail(fmt::format("relocation {} in {} points out of range (offset 0x{:x}, section {} has 0x{:x} bytes)",
+                               k, rs.name, rel.offset, target.name, target.size));
+      target.relocs.push_back(rel);
+    }
+    std::stable_sort(target.relocs.begin(), target.relocs.end(),
+                     [](const Reloc& a, const Reloc& b) { return a.offset < b.offset; });
+  }
+
+  // Section groups (COMDAT): remember which group holds each member.
+  for (size_t i = 1; i < shnum; ++i) {
+    const Section& g = obj.sections[i];
+    if (g.type != SHT_GROUP) continue;
+    if (g.data.size() % 4) throw fail(fmt::format("corrupt section group {}", g.name));
+    for (size_t off = 4; off < g.data.size(); off += 4) {
+      uint32_t m = static_cast<uint32_t>(obj.readUint(g, off, 4));
+      if (m == 0 || m >= shnum) throw fail(fmt::format("corrupt section group {}: member {} out of range", g.name, m));
+      obj.sections[m].group = g.index;
+    }
+  }
+  return obj;
+}
+
+const Section* ElfObject::findSection(std::string_view name) const {
+  for (const auto& s : sections)
+    if (s.index && s.name == name) return &s;
+  return nullptr;
+}
+
+uint64_t ElfObject::readUint(const Section& sec, uint64_t offset, unsigned size) const {
+  if (offset > sec.data.size() || size > sec.data.size() - offset) return 0;
+  uint64_t v = 0;
+  const uint8_t* p = sec.data.data() + offset;
+  if (byteOrder == ELFDATA2LSB)
+    for (unsigned i = 0; i < size; ++i) v |= uint64_t(p[i]) << (8 * i);
+  else
+    for (unsigned i = 0; i < size; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace lpb::elf

@@ -1,0 +1,102 @@
+// The ELF object model: one relocatable object read with libelf into plain structs.
+//
+// Everything downstream (arch targets, the differ, the module emitter) works on these
+// structs, never on libelf handles, so that the rules stay readable and testable.
+// Byte order is already translated for the tables libelf knows (symbols, relocations);
+// section contents stay exactly as in the file (an architecture reads its own code).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lpb::elf {
+
+// Bad input: the message names the file and the problem in one line.
+class InputError : public std::runtime_error {
+ public:
+  InputError(const std::string& file, const std::string& problem)
+      : std::runtime_error(file + ": " + problem) {}
+};
+
+struct Reloc {
+  uint64_t offset = 0;  // within the section it applies to
+  uint32_t type = 0;
+  uint32_t sym = 0;     // index into ElfObject::symbols
+  int64_t addend = 0;
+};
+
+struct Section {
+  uint32_t index = 0;
+  std::string_view name;
+  uint32_t type = 0;
+  uint64_t flags = 0;
+  uint64_t size = 0;
+  uint64_t addralign = 0;
+  uint64_t entsize = 0;
+  uint32_t link = 0;
+  uint32_t info = 0;
+  std::span<const uint8_t> data;  // empty for SHT_NOBITS
+  uint32_t relaSection = 0;       // the SHT_RELA section applying to this one, 0 if none
+  std::vector<Reloc> relocs;      // its relocations, sorted by offset
+  uint32_t group = 0;             // the SHT_GROUP section holding this one, 0 if none
+  bool isAlloc() const;
+  bool isExec() const;
+  bool isWrite() const;
+  bool isMergeStrings() const;
+};
+
+struct Symbol {
+  uint32_t index = 0;
+  std::string_view name;
+  uint64_t value = 0;
+  uint64_t size = 0;
+  uint8_t type = 0;   // STT_*
+  uint8_t bind = 0;   // STB_*
+  uint8_t other = 0;  // st_other (visibility, ppc64 local-entry bits)
+  uint32_t shndx = 0; // real section index (SHN_XINDEX resolved); SHN_UNDEF, SHN_ABS, SHN_COMMON kept
+  bool isDefined() const;  // in a real section of this object
+};
+
+class ElfObject {
+ public:
+  // Reads and validates a 64-bit relocatable object; throws InputError naming the file.
+  static ElfObject open(const std::string& path);
+  // Same, for any 64-bit ELF (vmlinux, a .ko) whose symbol table is wanted.
+  static ElfObject openAny(const std::string& path);
+
+  std::string path;
+  uint16_t fileType = 0;  // e_type
+  uint16_t machine = 0;   // e_machine
+  uint32_t eflags = 0;    // e_flags
+  uint8_t byteOrder = 0;  // ELFDATA2LSB / ELFDATA2MSB
+  uint8_t osabi = 0;
+  std::vector<Section> sections;  // index 0 is the null section
+  std::vector<Symbol> symbols;    // index 0 is the null symbol
+  uint32_t symtabIndex = 0;
+
+  const Section* sectionOf(const Symbol& s) const {
+    return s.isDefined() ? &sections[s.shndx] : nullptr;
+  }
+  const Section* findSection(std::string_view name) const;
+  // Symbols defined in each section, in symbol-table order.
+  const std::vector<uint32_t>& symbolsIn(uint32_t section) const { return bySection_[section]; }
+  // Reads an unsigned integer of `size` bytes at `offset` of a section, in the file's byte order.
+  uint64_t readUint(const Section& sec, uint64_t offset, unsigned size) const;
+
+  ElfObject(ElfObject&&) = default;
+  ElfObject& operator=(ElfObject&&) = default;
+  ~ElfObject();
+
+ private:
+  ElfObject() = default;
+  static ElfObject load(const std::string& path, bool relocatableOnly);
+  std::vector<uint8_t> bytes_;  // the whole file; every view above points into it
+  std::vector<std::vector<uint32_t>> bySection_;
+};
+
+}  // namespace lpb::elf
