@@ -1,7 +1,7 @@
 // x86-64: the System V AMD64 ABI as the Linux kernel uses it.
 //
 // Code is variable length, so finding the instruction that holds a relocation needs a real
-// decoder (Capstone). A RIP-relative operand is a 32-bit displacement measured from the END
+// decoder (Zydis, in its minimal mode: lengths only). A RIP-relative operand is a 32-bit displacement measured from the END
 // of the instruction, and the assembler folds that distance into the addend: `lea
 // .LC0(%rip),%rdi` gets addend -4, but `movl $1, var(%rip)` gets -8 because four bytes of
 // immediate follow the displacement. The byte a relocation refers to is therefore
@@ -16,9 +16,10 @@
 //
 // The kernel passes a __LINE__ as a 32-bit immediate moved into an argument register
 // (`mov $0x123,%esi` for __might_sleep(file, line)); WARN/BUG keep theirs in __bug_table.
-#include <capstone/capstone.h>
+#include <Zydis/Zydis.h>
 #include <elf.h>
 
+#include <algorithm>
 #include <array>
 #include <fmt/format.h>
 
@@ -78,9 +79,10 @@ class X86_64 final : public Target {
                  r.type == R_X86_64_GOTPCRELX || r.type == R_X86_64_REX_GOTPCRELX;
     if (!pcrel || !in.isExec()) return r.addend;  // data: the addend is the offset itself
     if (const auto* insns = code.get(in)) {
-      for (const Insn& i : *insns)
-        if (r.offset >= i.offset && r.offset < i.offset + i.length)
-          return r.addend + static_cast<int64_t>(i.offset + i.length - r.offset);
+      auto it = std::upper_bound(insns->begin(), insns->end(), r.offset,
+                                 [](uint64_t off, const Insn& i) { return off < i.offset + i.length; });
+      if (it != insns->end() && r.offset >= it->offset)
+        return r.addend + static_cast<int64_t>(it->offset + it->length - r.offset);
     }
     return r.addend + 4;  // undecodable: assume nothing follows the displacement
   }
@@ -96,19 +98,19 @@ class X86_64 final : public Target {
   }
 
   std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
-    csh h;
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return std::nullopt;
-    cs_option(h, CS_OPT_SKIPDATA, CS_OPT_ON);  // keep going over bytes that are not code
+    ZydisDecoder dec;
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE);
     std::vector<Insn> out;
-    cs_insn* insn = cs_malloc(h);
-    const uint8_t* p = code.data.data();
-    size_t left = code.data.size();
-    uint64_t addr = 0;
-    while (left && cs_disasm_iter(h, &p, &left, &addr, insn))
-      out.push_back(Insn{insn->address, insn->size});
-    cs_free(insn, 1);
-    cs_close(&h);
-    if (left) return std::nullopt;
+    out.reserve(code.data.size() / 4);
+    ZydisDecodedInstruction insn;
+    ZydisDecoderContext ctx;
+    for (uint64_t off = 0; off < code.data.size();) {
+      if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, &ctx, code.data.data() + off, code.data.size() - off, &insn)))
+        return std::nullopt;  // not code all the way through
+      out.push_back(Insn{off, insn.length});
+      off += insn.length;
+    }
     return out;
   }
 

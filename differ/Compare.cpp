@@ -52,7 +52,14 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
     // Anonymous data: strings by content, constants by value, other sections by position.
     const elf::Section& os = orig.sec(to.section);
     const elf::Section& ps = patched.sec(tp.section);
-    if (twinOfSec[ps.index] != os.index && !(os.isMergeStrings() && ps.isMergeStrings())) return false;
+    bool twins = twinOfSec[ps.index] == os.index;
+    if (!twins && !(os.isMergeStrings() && ps.isMergeStrings())) return false;
+    // The same place in identical tables: the same thing, wherever exactly it points.
+    if (twins && to.addend == tp.addend && secStatus[ps.index] == Status::Same &&
+        orig.sections[os.index].kind != SectionKind::CodeIsland)
+      return true;
+    to.offset = orig.exactOffset(oSec, oRel);
+    tp.offset = patched.exactOffset(pSec, pRel);
     if (to.addend - to.offset != tp.addend - tp.offset) return false;  // same PC bias
     if (os.isMergeStrings())
       return ps.isMergeStrings() && orig.stringAt(os.index, to.offset) == patched.stringAt(ps.index, tp.offset);
@@ -168,32 +175,21 @@ void Differ::compare() {
   };
 
   // Anonymous sections (string tables, .toc, .rodata without symbols) compare whole, first:
-  // references into them are judged by their status.
-  for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
-    if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
-    uint32_t o = twinOfSec[p];
-    if (!o) continue;
-    const elf::Section& ps = patched.sec(p);
-    const elf::Section& os = orig.sec(o);
-    if (os.size != ps.size) {
-      secStatus[p] = Status::Changed;
-      continue;
+  // references into them are judged by their status. Those without relocations (strings)
+  // go first, since a table's entries are judged by what they point at.
+  for (int pass = 0; pass < 2; ++pass)
+    for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
+      if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
+      uint32_t o = twinOfSec[p];
+      const elf::Section& ps = patched.sec(p);
+      if (!o || (pass == 0) != ps.relocs.empty()) continue;
+      const elf::Section& os = orig.sec(o);
+      bool same = os.size == ps.size && os.relocs.size() == ps.relocs.size() &&
+                  (os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0);
+      for (size_t i = 0; same && i < os.relocs.size(); ++i)
+        same = os.relocs[i].offset == ps.relocs[i].offset && sameTarget(os, os.relocs[i], ps, ps.relocs[i], 1);
+      secStatus[p] = same ? Status::Same : Status::Changed;
     }
-    bool bytes = os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0;
-    bool relocs = os.relocs.size() == ps.relocs.size();
-    for (size_t i = 0; relocs && i < os.relocs.size(); ++i) {
-      const auto &a = os.relocs[i], &b = ps.relocs[i];
-      relocs = a.offset == b.offset && a.type == b.type;
-      if (relocs) {
-        RelocTarget ta = orig.resolve(os, a), tb = patched.resolve(ps, b);
-        relocs = ta.addend == tb.addend &&
-                 ((!ta.anonymous() && twinOfSym[tb.sym] == ta.sym) ||
-                  (orig.symbols[ta.sym].isSpecialStatic && orig.symbols[ta.sym].baseName == patched.symbols[tb.sym].baseName) ||
-                  (ta.anonymous() && tb.anonymous() && twinOfSec[tb.section] == ta.section));
-      }
-    }
-    secStatus[p] = bytes && relocs ? Status::Same : Status::Changed;
-  }
 
   // Functions and objects.
   for (uint32_t p = 1; p < nP; ++p) {

@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <map>
 #include <fmt/format.h>
 
 #include "differ/DifferState.h"
@@ -85,17 +86,26 @@ void Differ::resolveExternals() {
   // order the kernel counts them: kallsyms (address) order for vmlinux, symbol-table order
   // for a module or object.
   const elf::ElfObject& symfile = opts.symbols ? *opts.symbols : orig.elf;
-  auto sympos = [&](std::string_view name, bool& found) -> uint32_t {
-    std::vector<const elf::Symbol*> same;
-    const elf::Symbol* ours = nullptr;
+  // Local function/object symbols by name, each with the STT_FILE scope it sits in.
+  std::multimap<std::string_view, std::pair<const elf::Symbol*, std::string_view>> locals;
+  {
     std::string_view file;
     for (const auto& s : symfile.symbols) {
       if (s.type == STT_FILE) file = s.name;
-      if (s.bind != STB_LOCAL || s.name != name || !(s.type == STT_FUNC || s.type == STT_OBJECT)) continue;
-      same.push_back(&s);
-      std::string_view base = file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1);
-      if (!ours && (base == orig.fileName || file == orig.fileName)) ours = &s;
+      if (s.bind == STB_LOCAL && (s.type == STT_FUNC || s.type == STT_OBJECT)) locals.emplace(s.name, std::pair{&s, file});
     }
+  }
+  auto sympos = [&](std::string_view name, bool& found) -> uint32_t {
+    std::vector<const elf::Symbol*> same;
+    const elf::Symbol* ours = nullptr;
+    auto [lo, hi] = locals.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+      auto [s, file] = it->second;
+      same.push_back(s);
+      std::string_view base = file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1);
+      if (!ours && (base == orig.fileName || file == orig.fileName)) ours = s;
+    }
+    std::sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->index < b->index; });
     found = !same.empty();
     if (same.size() <= 1) return 0;
     if (!ours) {
@@ -117,12 +127,7 @@ void Differ::resolveExternals() {
                                            ? bool(includedSym[t.sym])
                                            : bool(includedSec[ts.shndx]));
       if (t.sym == 0 || inside || externalIndex.count(t.sym) || t.anonymous()) continue;
-      if (patched.sections[s].kind == SectionKind::Special) {
-        bool kept = false;
-        for (const auto& e : specialEntries[s])
-          if (r.offset >= e.begin && r.offset < e.end) kept = e.keep;
-        if (!kept) continue;
-      }
+      if (patched.sections[s].kind == SectionKind::Special && !inKeptEntry(s, r.offset)) continue;
       ExternalSymbol x;
       x.name = displayName(t.sym);
       uint32_t o = twinOfSym[t.sym];

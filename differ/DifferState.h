@@ -74,6 +74,12 @@ class Differ {
   // Symbols each function/object uses (resolved relocation targets), per object.
   std::vector<std::set<uint32_t>> usesOrig, usesPatched;
 
+  // The kept/dropped entry holding `offset` of special section `s` (nullptr: none).
+  const SpecialEntry* entryAt(uint32_t s, uint64_t offset) const;
+  bool inKeptEntry(uint32_t s, uint64_t offset) const {
+    const SpecialEntry* e = entryAt(s, offset);
+    return e && e->keep;
+  }
   unsigned entrySize(const arch::SpecialSection& s) const;
   unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
   std::vector<std::string> warnings;

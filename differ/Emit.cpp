@@ -25,14 +25,20 @@ void Differ::write(const std::string& path) const {
   std::vector<uint32_t> outSec(nSec, 0);
 
   // Where each kept special entry lands in the compacted section: old offset -> new offset.
-  auto remap = [&](uint32_t s, uint64_t off) -> std::optional<uint64_t> {
-    if (patched.sections[s].kind != SectionKind::Special) return off;
+  std::vector<std::vector<uint64_t>> keptBefore(nSec);  // per special section: kept bytes before entry i
+  for (uint32_t s = 1; s < nSec; ++s) {
+    if (patched.sections[s].kind != SectionKind::Special) continue;
     uint64_t at = 0;
     for (const auto& e : specialEntries[s]) {
-      if (off >= e.begin && off < e.end) return e.keep ? std::optional<uint64_t>(at + off - e.begin) : std::nullopt;
+      keptBefore[s].push_back(at);
       if (e.keep) at += e.end - e.begin;
     }
-    return std::nullopt;
+  }
+  auto remap = [&](uint32_t s, uint64_t off) -> std::optional<uint64_t> {
+    if (patched.sections[s].kind != SectionKind::Special) return off;
+    const SpecialEntry* e = entryAt(s, off);
+    if (!e || !e->keep) return std::nullopt;
+    return keptBefore[s][static_cast<size_t>(e - specialEntries[s].data())] + off - e->begin;
   };
 
   for (uint32_t s = 1; s < nSec; ++s) {

@@ -77,6 +77,12 @@ unsigned Differ::checkedEntrySize(const elf::Section& sec, const arch::SpecialSe
                                     sec.name, n, arch::entryKindName(sp.kind)));
 }
 
+const SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) const {
+  const auto& v = specialEntries[s];
+  auto it = std::upper_bound(v.begin(), v.end(), offset, [](uint64_t off, const SpecialEntry& e) { return off < e.end; });
+  return it != v.end() && offset >= it->begin ? &*it : nullptr;
+}
+
 bool Differ::isFunctionIncluded(uint32_t sym) const {
   return patched.symbols[sym].isFunction && includedSym[sym];
 }
@@ -98,7 +104,8 @@ void Differ::processKpatchSections() {
         RelocTarget t = patched.resolve(sec, r);
         const elf::Symbol& s = patched.sym(t.sym);
         if (!s.isDefined()) continue;
-        std::string_view want = patched.stringAt(s.shndx, t.offset + int64_t(t.anonymous() ? 0 : s.value));
+        int64_t at = t.anonymous() ? patched.exactOffset(sec, r) : t.offset + int64_t(s.value);
+        std::string_view want = patched.stringAt(s.shndx, at);
         for (const auto& other : patched.elf.sections)
           if (other.name == want) ignoredSections.insert(other.index);
       }
@@ -169,12 +176,7 @@ void Differ::include() {
       const elf::Section& sec = patched.sec(s);
       bool isSpecial = patched.sections[s].kind == SectionKind::Special;
       for (const auto& r : sec.relocs) {
-        if (isSpecial) {  // only kept entries count
-          bool kept = false;
-          for (const auto& e : specialEntries[s])
-            if (r.offset >= e.begin && r.offset < e.end) kept = e.keep;
-          if (!kept) continue;
-        }
+        if (isSpecial && !inKeptEntry(s, r.offset)) continue;  // only kept entries count
         RelocTarget t = patched.resolve(sec, r);
         const elf::Symbol& ts = patched.sym(t.sym);
         if (!ts.isDefined()) continue;  // stays a reference
@@ -242,19 +244,18 @@ void Differ::filterSpecialSections() {
       }
     }
     bool any = false;
-    for (auto& e : entries) {
-      if (e.keep) {
-        any = true;
-        continue;
-      }
-      if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode) {
+    if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode) {
+      for (auto& e : entries) {
         uint32_t o = patched.symbolCovering(sec.index, int64_t(e.begin));
-        e.keep = o && includedSym[o];
-      } else {
-        for (const auto& r : sec.relocs)
-          if (r.offset >= e.begin && r.offset < e.end && codeIncluded(sec, r)) e.keep = true;
+        e.keep = e.keep || (o && includedSym[o]);
+        any |= e.keep;
       }
-      any |= e.keep;
+    } else {
+      for (const auto& r : sec.relocs) {
+        auto* e = const_cast<SpecialEntry*>(entryAt(sec.index, r.offset));
+        if (e && !e->keep && codeIncluded(sec, r)) e->keep = true;
+      }
+      for (const auto& e : entries) any |= e.keep;
     }
     if (any) includeSection(sec.index);
   }

@@ -221,22 +221,29 @@ bool ObjectModel::isSectionRelative(uint32_t sym) const {
 }
 
 RelocTarget ObjectModel::resolve(const elf::Section& in, const elf::Reloc& r) {
-  const elf::Symbol& s = elf.symbols[r.sym];
   if (r.sym == 0) return RelocTarget{};
-  int64_t off = target.referencedOffset(in, r, *this);
-  if (isSectionRelative(r.sym)) {
-    SectionKind k = sections[s.shndx].kind;
-    int64_t inSection = off + static_cast<int64_t>(s.value);
-    if (k != SectionKind::Strings && k != SectionKind::CodeIsland)
-      if (uint32_t cov = symbolCovering(s.shndx, inSection)) {
-        int64_t v = static_cast<int64_t>(elf.symbols[cov].value);
-        return RelocTarget{cov, r.addend + static_cast<int64_t>(s.value) - v, inSection - v};
-      }
-    // Stay section-relative: point at the section symbol itself, where there is one.
-    uint32_t secSym = sections[s.shndx].sectionSymbol;
-    return RelocTarget{secSym ? secSym : r.sym, r.addend + static_cast<int64_t>(s.value), inSection, s.shndx};
+  if (!isSectionRelative(r.sym)) return RelocTarget{r.sym, r.addend, r.addend};  // named: the addend decides
+  const elf::Symbol& s = elf.symbols[r.sym];
+  const SectionInfo& target = sections[s.shndx];
+  int64_t base = static_cast<int64_t>(s.value);
+  if (target.kind != SectionKind::Strings && target.kind != SectionKind::CodeIsland && !target.objects.empty()) {
+    // Which object the reference lands in: one object holds the whole section, else decide by offset.
+    bool bundled = target.primary && target.objects.size() == 1;
+    int64_t inSection = bundled ? r.addend + base : exactOffset(in, r);
+    if (uint32_t cov = symbolCovering(s.shndx, inSection)) {
+      int64_t v = static_cast<int64_t>(elf.symbols[cov].value);
+      return RelocTarget{cov, r.addend + base - v, inSection - v, 0, !bundled};
+    }
   }
-  return RelocTarget{r.sym, r.addend, off};
+  // Stay section-relative: point at the section symbol itself, where there is one.
+  uint32_t secSym = sections[s.shndx].sectionSymbol;
+  return RelocTarget{secSym ? secSym : r.sym, r.addend + base, r.addend + base, s.shndx, false};
+}
+
+int64_t ObjectModel::exactOffset(const elf::Section& in, const elf::Reloc& r) {
+  const elf::Symbol& s = elf.symbols[r.sym];
+  int64_t base = isSectionRelative(r.sym) ? static_cast<int64_t>(s.value) : 0;
+  return target.referencedOffset(in, r, *this) + base;
 }
 
 std::string_view ObjectModel::stringAt(uint32_t section, int64_t offset) const {
@@ -256,7 +263,7 @@ std::pair<int64_t, int64_t> ObjectModel::islandPiece(uint32_t section, int64_t o
     for (const auto& sec : elf.sections)
       for (const auto& r : sec.relocs) {
         if (r.sym == 0 || !isSectionRelative(r.sym) || elf.symbols[r.sym].shndx != section) continue;
-        starts.push_back(resolve(sec, r).offset);
+        starts.push_back(exactOffset(sec, r));
       }
     starts.push_back(static_cast<int64_t>(elf.sections[section].size));
     std::sort(starts.begin(), starts.end());

@@ -57,8 +57,11 @@ struct SectionInfo {
 struct RelocTarget {
   uint32_t sym = 0;
   int64_t addend = 0;     // relative to `sym`, or to the section start when `anonymous`
-  int64_t offset = 0;     // byte referred to, relative likewise (the addend without PC bias)
+  // The byte referred to (the addend without PC bias), for anonymous targets, relative to
+  // the section. For named targets it is the addend: they compare by identity and addend.
+  int64_t offset = 0;
   uint32_t section = 0;   // anonymous: the section referred to (no symbol covers the byte)
+  bool exact = false;     // `offset` accounts for the PC bias (else it is the plain addend)
   bool anonymous() const { return section != 0; }
 };
 
@@ -74,7 +77,11 @@ class ObjectModel : public arch::InsnCache {
   const elf::Symbol& sym(uint32_t i) const { return elf.symbols[i]; }
   const elf::Section& sec(uint32_t i) const { return elf.sections[i]; }
   SectionKind kindOfSymbol(uint32_t sym) const;
+  // Finding the exact byte of a PC-relative reference from x86 code means decoding the
+  // function, so resolve() does it only where the answer picks the symbol; exactOffset()
+  // gives it when a comparison needs it.
   RelocTarget resolve(const elf::Section& in, const elf::Reloc& r);
+  int64_t exactOffset(const elf::Section& in, const elf::Reloc& r);
   // The NUL-terminated string a reference into a strings section points at.
   std::string_view stringAt(uint32_t section, int64_t offset) const;
   // The symbol defined at `offset` in `section` (function/object), or 0.

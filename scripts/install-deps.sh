@@ -7,7 +7,7 @@ want_tests=0
 
 pkgs=(build-essential cmake pkg-config python3 binutils
       libelf-dev libdwarf-dev libfmt-dev libcli11-dev doctest-dev
-      nlohmann-json3-dev libxxhash-dev libcapstone-dev patch)
+      nlohmann-json3-dev libxxhash-dev libzydis-dev patch)
 if [ "$want_tests" = 1 ]; then
   # Objects for every supported architecture are compiled at test time:
   # GCC cross compilers for ppc64le, aarch64 and s390x, Clang 16 for loongarch64
