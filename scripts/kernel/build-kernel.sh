@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
+#
+# Usage: scripts/kernel/build-kernel.sh [FRAGMENT]
+#   FRAGMENT  config fragment applied on top of `make tinyconfig`
+#             (default: scripts/kernel/lpb-x86_64.config next to this script)
+#
+# Environment:
+#   LPB_CACHE            cache root (default /var/cache/lp-build)
+#   LPB_KERNEL_TARBALL   kernel source tarball (default /usr/src/linux-source-6.12.tar.xz)
+#   LPB_JOBS             parallel jobs (default $(nproc))
+#
+# Cache layout:
+#   $LPB_CACHE/src/linux-source-6.12/            pristine extracted source (never built in)
+#   $LPB_CACHE/src/linux-source-6.12/.lpb-source  stamp: which tarball it came from
+#   $LPB_CACHE/kernels/x86_64-<hash>/            O= build dir; <hash> = sha256 of
+#            (fragment, source identity, gcc and binutils versions, recipe version)
+#   $LPB_CACHE/kernels/x86_64-<hash>/lpb-build-info  the inputs that made the hash
+#   $LPB_CACHE/kernels/x86_64-<hash>/lpb-build-env   KBUILD_* variables the build used
+#            (source it before rebuilding objects in that tree to get identical output)
+#   $LPB_CACHE/kernels/x86_64-<hash>/.lpb-complete   written last: the build is usable
+#
+# The last line printed on stdout is the build dir; build output goes to stderr.
+# A second run with the same inputs only checks the stamp and returns at once.
+# Killing the script half-way is safe: without .lpb-complete the next run resumes
+# the (incremental) build in the same dir; extraction goes to a temp dir that is
+# renamed into place only once complete. A lock serialises concurrent runs.
+set -euo pipefail
+
+# Bump when the way the tree is configured or built changes (invalidates caches).
+RECIPE_VERSION=1
+ARCH_NAME=x86_64
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+fragment="${1:-$here/lpb-x86_64.config}"
+[ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
+fragment="$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")"
+
+cache="${LPB_CACHE:-/var/cache/lp-build}"
+tarball="${LPB_KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}"
+jobs="${LPB_JOBS:-$(nproc)}"
+srcname="$(basename "$tarball")"; srcname="${srcname%%.tar*}"   # linux-source-6.12
+srcdir="$cache/src/$srcname"
+
+[ -f "$tarball" ] || { echo "build-kernel.sh: kernel source tarball not found: $tarball (apt-get install linux-source-6.12)" >&2; exit 2; }
+
+# --- identity of the inputs (cheap: no hashing of the 150 MB tarball) -------------
+pkgver="$(dpkg-query -W -f='${Version}' "$srcname" 2>/dev/null || echo unknown)"
+src_id="$srcname $pkgver $(stat -c '%s %Y' "$tarball")"
+cc_id="$(gcc --version | head -n1)"
+ld_id="$(ld --version | head -n1)"
+info="recipe=$RECIPE_VERSION
+arch=$ARCH_NAME
+source=$src_id
+gcc=$cc_id
+ld=$ld_id
+fragment_sha256=$(sha256sum <"$fragment" | cut -c1-64)"
+hash="$(printf '%s\n' "$info" | sha256sum | cut -c1-16)"
+builddir="$cache/kernels/$ARCH_NAME-$hash"
+
+# Fast path: nothing to do.
+if [ -f "$builddir/.lpb-complete" ] && [ -f "$srcdir/.lpb-source" ] \
+   && [ "$(cat "$srcdir/.lpb-source")" = "$src_id" ]; then
+  echo "$builddir"
+  exit 0
+fi
+
+mkdir -p "$cache/src" "$cache/kernels"
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+  echo "build-kernel.sh: waiting for another build-kernel.sh holding $cache/.lock" >&2
+  flock 9
+fi
+
+log() { echo "build-kernel.sh: $*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# --- 1. extract the source once ----------------------------------------------------
+if [ ! -f "$srcdir/.lpb-source" ] || [ "$(cat "$srcdir/.lpb-source")" != "$src_id" ]; then
+  t0=$(now)
+  log "extracting $tarball -> $srcdir"
+  tmp="$(mktemp -d "$cache/src/.extract.XXXXXX")"
+  tar -xf "$tarball" -C "$tmp"
+  [ -f "$tmp/$srcname/Makefile" ] || { log "tarball has no $srcname/Makefile"; rm -rf "$tmp"; exit 1; }
+  printf '%s\n' "$src_id" >"$tmp/$srcname/.lpb-source"
+  if [ -e "$srcdir" ]; then
+    # Stale or foreign source (e.g. linux-source package upgraded): replace it.
+    # Build dirs made from the old source have another hash and are left alone.
+    mv "$srcdir" "$tmp/old"
+  fi
+  mv "$tmp/$srcname" "$srcdir"
+  rm -rf "$tmp"
+  log "extraction took $(elapsed "$t0") s"
+fi
+# Leftovers of an extraction that was killed half-way.
+rm -rf "$cache"/src/.extract.* 2>/dev/null || true
+
+# --- 2. configure ----------------------------------------------------------------------
+# Reproducible-build knobs: fixed user/host/timestamp so rebuilding an object in
+# this tree (as lp-build does for the patched source) gives identical output.
+build_ts="$(LC_ALL=C date -u -d "@$(stat -c %Y "$tarball")" '+%a %b %e %H:%M:%S UTC %Y')"
+export KBUILD_BUILD_USER=lp-build KBUILD_BUILD_HOST=lp-build KBUILD_BUILD_TIMESTAMP="$build_ts"
+export KBUILD_BUILD_VERSION=1
+export LC_ALL=C
+
+mk() { make -C "$srcdir" O="$builddir" ARCH=x86_64 "$@" >&2; }
+
+mkdir -p "$builddir"
+rm -f "$builddir/.lpb-complete"
+printf '%s\n' "$info" >"$builddir/lpb-build-info"
+cp "$fragment" "$builddir/lpb-fragment.config"
+cat >"$builddir/lpb-build-env" <<EOF
+export ARCH=x86_64
+export KBUILD_BUILD_USER=lp-build
+export KBUILD_BUILD_HOST=lp-build
+export KBUILD_BUILD_TIMESTAMP='$build_ts'
+export KBUILD_BUILD_VERSION=1
+EOF
+
+# Configure only when the config is not already the one this fragment produced
+# (a resumed build keeps its .config and object files).
+if [ ! -f "$builddir/.lpb-configured" ]; then
+  t0=$(now)
+  log "configuring $builddir (tinyconfig + $(basename "$fragment"))"
+  mk tinyconfig
+  "$srcdir/scripts/kconfig/merge_config.sh" -m -O "$builddir" "$builddir/.config" "$fragment" >&2
+  mk olddefconfig
+  touch "$builddir/.lpb-configured"
+  log "configure took $(elapsed "$t0") s"
+fi
+
+# Every option the fragment asks for must have stuck.
+bad=0
+while IFS= read -r line; do
+  if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+    sym="${BASH_REMATCH[1]}"; want="${BASH_REMATCH[2]}"
+    got="$(grep -E "^$sym=" "$builddir/.config" | head -n1 | cut -d= -f2- || true)"
+    if [ "$got" != "$want" ]; then
+      log "ERROR: $sym=$want requested, final .config has: ${got:-<not set>}"
+      bad=1
+    fi
+  elif [[ "$line" =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+    sym="${BASH_REMATCH[1]}"
+    if grep -qE "^$sym=" "$builddir/.config"; then
+      log "ERROR: $sym requested unset, final .config has: $(grep -E "^$sym=" "$builddir/.config")"
+      bad=1
+    fi
+  fi
+done <"$fragment"
+if [ "$bad" != 0 ]; then
+  rm -f "$builddir/.lpb-configured"
+  log "config fragment $fragment did not stick (see above); .config left in $builddir"
+  exit 1
+fi
+
+# --- 3. build ----------------------------------------------------------------------------
+t0=$(now)
+log "building vmlinux bzImage modules with -j$jobs in $builddir"
+mk -j"$jobs" vmlinux bzImage modules
+mk -j"$jobs" modules_prepare
+for f in vmlinux arch/x86/boot/bzImage Module.symvers System.map; do
+  [ -s "$builddir/$f" ] || { log "ERROR: build produced no $f"; exit 1; }
+done
+log "build took $(elapsed "$t0") s"
+
+# Written last: the tree is complete and usable.
+{ printf '%s\n' "$info"; echo "kernelrelease=$(cat "$builddir/include/config/kernel.release")"; } \
+  >"$builddir/.lpb-complete"
+echo "$builddir"

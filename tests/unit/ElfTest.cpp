@@ -1,0 +1,137 @@
+// The ELF model and writer on real compiler output for every architecture installed.
+#include <doctest/doctest.h>
+#include <elf.h>
+
+#include <filesystem>
+
+#include "Compile.h"
+#include "arch/Target.h"
+#include "elfgen/ElfObject.h"
+#include "elfgen/ObjectWriter.h"
+
+using namespace lpb;
+
+static const char* kSource = R"(
+extern int __might_sleep(const char *file, int line);
+static int counter;
+int visible(int x) { __might_sleep("f.c", 123); counter += x; return counter; }
+)";
+
+TEST_CASE("objects of every architecture are read and matched to their target") {
+  for (const auto& t : test::toolchains()) {
+    if (t.compiler.empty()) {
+      MESSAGE("skipped " << t.arch << ": its compiler is not installed (scripts/install-deps.sh --tests)");
+      continue;
+    }
+    CAPTURE(t.arch);
+    auto obj = test::compile(t, kSource, "read");
+    REQUIRE(obj);
+    elf::ElfObject e = elf::ElfObject::open(*obj);
+    const arch::Target* target = arch::targetFor(e);
+    REQUIRE(target);
+    CHECK(target->name() == t.arch);
+    const elf::Section* text = e.findSection(".text.visible");
+    REQUIRE(text);
+    CHECK(!text->relocs.empty());
+    bool found = false;
+    for (const auto& s : e.symbols) found |= s.name == "visible" && s.type == STT_FUNC && s.shndx == text->index;
+    CHECK(found);
+    // Decoding walks the whole function, instruction by instruction.
+    auto insns = target->decode(e, *text);
+    REQUIRE(insns);
+    uint64_t end = 0;
+    for (const auto& i : *insns) {
+      CHECK(i.offset == end);
+      end = i.offset + i.length;
+    }
+    CHECK(end == text->size);
+  }
+}
+
+TEST_CASE("line-number loads are told apart from other differences, per architecture") {
+  for (const auto& t : test::toolchains()) {
+    if (t.compiler.empty()) {
+      MESSAGE("skipped " << t.arch << ": its compiler is not installed");
+      continue;
+    }
+    CAPTURE(t.arch);
+    std::string a = kSource, b = kSource, c = kSource;
+    b.replace(b.find("123"), 3, "456");
+    c.replace(c.find("counter += x"), 12, "counter -= x");
+    auto oa = test::compile(t, a, "line-a"), ob = test::compile(t, b, "line-b"), oc = test::compile(t, c, "line-c");
+    REQUIRE((oa && ob && oc));
+    elf::ElfObject ea = elf::ElfObject::open(*oa), eb = elf::ElfObject::open(*ob), ec = elf::ElfObject::open(*oc);
+    const arch::Target* target = arch::targetFor(ea);
+    auto differing = [&](const elf::ElfObject& x, const elf::ElfObject& y) {
+      const elf::Section& sx = *x.findSection(".text.visible");
+      const elf::Section& sy = *y.findSection(".text.visible");
+      auto ix = target->decode(x, sx), iy = target->decode(y, sy);
+      int lineLoads = 0, others = 0;
+      REQUIRE(ix->size() == iy->size());
+      for (size_t i = 0; i < ix->size(); ++i) {
+        auto bx = sx.data.subspan((*ix)[i].offset, (*ix)[i].length);
+        auto by = sy.data.subspan((*iy)[i].offset, (*iy)[i].length);
+        if (std::equal(bx.begin(), bx.end(), by.begin(), by.end())) continue;
+        (target->isLineNumberLoadPair(bx, by, x.byteOrder) ? lineLoads : others)++;
+      }
+      return std::pair{lineLoads, others};
+    };
+    auto [lines, other] = differing(ea, eb);
+    CHECK(lines >= 1);
+    CHECK(other == 0);
+    if (ea.findSection(".text.visible")->size == ec.findSection(".text.visible")->size) {
+      auto [lines2, other2] = differing(ea, ec);
+      CHECK(lines2 == 0);
+      CHECK(other2 >= 1);
+    }
+  }
+}
+
+TEST_CASE("the object writer's output reads back") {
+  namespace fs = std::filesystem;
+  elf::ObjectWriter w(EM_X86_64, 0, ELFDATA2LSB, 0);
+  elf::OutSection text;
+  text.name = ".text.f";
+  text.type = SHT_PROGBITS;
+  text.flags = SHF_ALLOC | SHF_EXECINSTR;
+  text.addralign = 16;
+  text.data = {0xe8, 0, 0, 0, 0, 0xc3};
+  uint32_t sec = w.addSection(text);
+  uint32_t ext = w.addSymbol({"callee", 0, 0, STT_FUNC, STB_GLOBAL, 0, SHN_UNDEF, true});
+  w.addSymbol({"f", 0, 6, STT_FUNC, STB_LOCAL, 0, sec, false});
+  w.section(sec).relocs.push_back({1, R_X86_64_PLT32, ext, -4});
+  fs::path out = fs::temp_directory_path() / "lpb-unit-writer.o";
+  w.write(out.string());
+  elf::ElfObject e = elf::ElfObject::open(out.string());
+  const elf::Section* s = e.findSection(".text.f");
+  REQUIRE(s);
+  REQUIRE(s->relocs.size() == 1);
+  CHECK(e.symbols[s->relocs[0].sym].name == "callee");
+  CHECK(s->relocs[0].addend == -4);
+  // Locals come first in the symbol table, as ELF requires.
+  bool seenGlobal = false, orderOk = true;
+  for (const auto& y : e.symbols) {
+    if (y.bind != STB_LOCAL) seenGlobal = true;
+    else if (seenGlobal) orderOk = false;
+  }
+  CHECK(orderOk);
+  fs::remove(out);
+}
+
+TEST_CASE("bad input is reported with the file name, never a crash") {
+  namespace fs = std::filesystem;
+  fs::path p = fs::temp_directory_path() / "lpb-unit-bad.o";
+  {
+    std::ofstream f(p);
+    f << "this is not an ELF file";
+  }
+  try {
+    elf::ElfObject::open(p.string());
+    FAIL("expected an InputError");
+  } catch (const elf::InputError& e) {
+    CHECK(std::string(e.what()).find(p.string()) != std::string::npos);
+    CHECK(std::string(e.what()).find("not an ELF file") != std::string::npos);
+  }
+  CHECK_THROWS_AS(elf::ElfObject::open((fs::temp_directory_path() / "lpb-no-such-file.o").string()), elf::InputError);
+  fs::remove(p);
+}
