@@ -58,7 +58,8 @@ class LoongArch64 final : public Target {
 
   std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }
   std::pair<int64_t, int64_t> ftraceWindow(const elf::Symbol& fn) const override {
-    return {static_cast<int64_t>(fn.value) - 8, static_cast<int64_t>(fn.value) + 32};
+    // -pg puts `bl _mcount` after the prologue's register saves.
+    return {static_cast<int64_t>(fn.value) - 8, static_cast<int64_t>(fn.value) + 64};
   }
   std::string_view ftraceEntryDescription() const override {
     return "patchable-function-entry nops at entry (or `bl _mcount` from -pg)";

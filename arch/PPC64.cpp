@@ -123,6 +123,19 @@ class PPC64le final : public Target {
     return why;
   }
 
+  // `bl fn` with no nop after it: the compiler knew fn shares this unit's TOC. Sent back
+  // into the kernel, the call would need a stub and a TOC restore in that nop slot, which
+  // the module loader refuses without ("Expected nop after call"). So fn comes along.
+  bool callMustStayLocal(const elf::Section& code, const elf::Reloc& r) const override {
+    if (r.type != R_PPC64_REL24 || (r.offset & 3) || r.offset + 8 > code.data.size()) return false;
+    uint32_t insn = insnAt(code.data.subspan(r.offset, 4));
+    uint32_t next = insnAt(code.data.subspan(r.offset + 4, 4));
+    bool callWithLink = (insn >> 26) == 18 && (insn & 1);
+    bool nopAfter = next == 0x60000000u /* nop */ || next == 0x60420000u /* ori r2,r2,0 */ ||
+                    next == 0xe8410018u /* ld r2,24(r1) */;
+    return callWithLink && !nopAfter;
+  }
+
   std::span<const SpecialSection> specialSections() const override { return kSpecial; }
 };
 

@@ -43,7 +43,7 @@ std::vector<Target::Refusal> Target::checkCallsOut(const elf::ElfObject&, const 
 
 namespace {
 using SS = SpecialSection;
-constexpr std::array<SS, 6> kCommon{{
+constexpr std::array<SS, 8> kCommon{{
     // Where ftrace finds each function's patchable entry (one pointer per function).
     {"__mcount_loc", EntryKind::None, 8},
     {"__patchable_function_entries", EntryKind::None, 8},
@@ -54,10 +54,15 @@ constexpr std::array<SS, 6> kCommon{{
     // Dynamic debug descriptors: objects the pr_debug() call sites use.
     {"__dyndbg", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},
     {"__verbose", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},  // its name before 4.9
+    // WARN_ONCE/printk_once flags: one per use site; the patch carries those of its own code.
+    {".data.once", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},
+    {".data..once", EntryKind::None, 0, SS::Policy::KeepEntriesReferencedByIncludedCode},
 }};
 }  // namespace
 
 std::span<const SpecialSection> commonSpecialSections() { return kCommon; }
+
+bool Target::callMustStayLocal(const elf::Section&, const elf::Reloc&) const { return false; }
 
 const SpecialSection* Target::findSpecial(std::string_view sectionName) const {
   for (const auto& s : specialSections())

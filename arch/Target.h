@@ -100,6 +100,10 @@ class Target {
                                                  const elf::Symbol& fn,
                                                  std::span<const CallOut> calls) const;
 
+  // Must the function called by this relocation be in the patch module too? (ppc64le: a
+  // local call has no nop after it for the TOC restore a call back into the kernel needs.)
+  virtual bool callMustStayLocal(const elf::Section& code, const elf::Reloc& r) const;
+
   // --- special sections ---
   // This architecture's own special sections; those every architecture shares
   // (__mcount_loc, __patchable_function_entries, __dyndbg, ...) are in commonSpecialSections().

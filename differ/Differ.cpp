@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "differ/DifferState.h"
+#include "relocs/SymbolPositions.h"
 
 namespace lpb::differ {
 
@@ -38,6 +39,18 @@ DiffResult diffObjects(const elf::ElfObject& orig, const elf::ElfObject& patched
   return r;
 }
 
+bool Differ::isPatchTarget(uint32_t p) const {
+  // The kernel redirects a function that changed, or whose .cold piece did; a .cold piece
+  // itself has no entry to redirect, and a new function has nothing to redirect from.
+  const SymbolInfo& info = patched.symbols[p];
+  if (!info.isFunction || info.isColdPiece || !twinOfSym[p] || !includedSym[p] ||
+      patched.kindOfSymbol(p) != SectionKind::Text)
+    return false;
+  bool changed = symStatus[p] == Status::Changed;
+  for (uint32_t c : info.children) changed |= patched.symbols[c].isColdPiece && symStatus[c] != Status::Same;
+  return changed;
+}
+
 DiffResult Differ::run() {
   correlate();
   compare();
@@ -64,8 +77,7 @@ DiffResult Differ::run() {
     f.reason = includeReason[p];
     if (forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";
     if (info.parent >= 0) f.parent = displayName(static_cast<uint32_t>(info.parent));
-    f.patchTarget = !refused && symStatus[p] == Status::Changed && info.parent < 0 && twinOfSym[p] &&
-                    patched.kindOfSymbol(p) == SectionKind::Text;
+    f.patchTarget = !refused && isPatchTarget(p);
     functions.push_back(std::move(f));
   }
 
@@ -82,40 +94,8 @@ DiffResult Differ::run() {
 }
 
 void Differ::resolveExternals() {
-  // Position of a static symbol among the same-named locals of the symbols file, in the
-  // order the kernel counts them: kallsyms (address) order for vmlinux, symbol-table order
-  // for a module or object.
   const elf::ElfObject& symfile = opts.symbols ? *opts.symbols : orig.elf;
-  // Local function/object symbols by name, each with the STT_FILE scope it sits in.
-  std::multimap<std::string_view, std::pair<const elf::Symbol*, std::string_view>> locals;
-  {
-    std::string_view file;
-    for (const auto& s : symfile.symbols) {
-      if (s.type == STT_FILE) file = s.name;
-      if (s.bind == STB_LOCAL && (s.type == STT_FUNC || s.type == STT_OBJECT)) locals.emplace(s.name, std::pair{&s, file});
-    }
-  }
-  auto sympos = [&](std::string_view name, bool& found) -> uint32_t {
-    std::vector<const elf::Symbol*> same;
-    const elf::Symbol* ours = nullptr;
-    auto [lo, hi] = locals.equal_range(name);
-    for (auto it = lo; it != hi; ++it) {
-      auto [s, file] = it->second;
-      same.push_back(s);
-      std::string_view base = file.substr(file.rfind('/') == std::string_view::npos ? 0 : file.rfind('/') + 1);
-      if (!ours && (base == orig.fileName || file == orig.fileName)) ours = s;
-    }
-    std::sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->index < b->index; });
-    found = !same.empty();
-    if (same.size() <= 1) return 0;
-    if (!ours) {
-      found = false;
-      return 0;
-    }
-    if (symfile.fileType != ET_REL)
-      std::stable_sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->value < b->value; });
-    return static_cast<uint32_t>(std::find(same.begin(), same.end(), ours) - same.begin() + 1);
-  };
+  relocs::SymbolPositions positions(symfile);
 
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
     if (!includedSec[s]) continue;
@@ -135,9 +115,9 @@ void Differ::resolveExternals() {
       x.wasLocal = os.bind == STB_LOCAL;
       x.type = os.type;
       if (x.wasLocal) {
-        bool found = false;
-        x.sympos = sympos(x.name, found);
-        if (!found)
+        std::optional<uint32_t> pos = positions.positionOf(x.name, orig.fileName);
+        x.sympos = pos.value_or(0);
+        if (!pos)
           refuse("missing-symbol", x.name,
                  fmt::format("the patch refers to static {} but {} has no such symbol for {} (inlined or "
                              "optimized away in the running kernel); include it in the patch",

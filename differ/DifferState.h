@@ -85,6 +85,7 @@ class Differ {
   std::vector<std::string> warnings;
   std::string displayName(uint32_t patchedSym) const;  // the original's name when paired
   bool isFunctionIncluded(uint32_t sym) const;
+  bool isPatchTarget(uint32_t sym) const;
 };
 
 }  // namespace lpb::differ

@@ -134,8 +134,11 @@ void Differ::includeSymbol(uint32_t sym, const std::string& why) {
   const elf::Symbol& s = patched.sym(sym);
   if (s.isDefined()) includeSection(s.shndx);
   const SymbolInfo& info = patched.symbols[sym];
-  // The family travels together: a .cold piece is reached only from its parent's frame.
-  if (info.parent >= 0) includeSymbol(static_cast<uint32_t>(info.parent), "parent of an included piece");
+  // A .cold piece runs in its parent's frame and has no entry of its own: the parent comes
+  // too, and is what the kernel redirects. A .part clone is a function in its own right
+  // (it has an ftrace entry); it travels with an included parent but not the other way.
+  if (info.parent >= 0 && info.isColdPiece)
+    includeSymbol(static_cast<uint32_t>(info.parent), "its .cold piece changed");
   for (uint32_t c : info.children) includeSymbol(c, "split off an included function");
   if (s.isDefined())
     for (uint32_t o : patched.sections[s.shndx].objects)
@@ -191,6 +194,8 @@ void Differ::include() {
         }
         if (ti.isFunction) {
           if (symStatus[t.sym] == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
+          else if (!includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
+            includeSymbol(t.sym, "called without a way back to the kernel's copy (see the architecture)");
         } else if (ti.isObject) {
           bool readOnly = tsec.kind == SectionKind::ReadOnly;
           if (symStatus[t.sym] == Status::New && tsec.kind != SectionKind::Special)

@@ -170,6 +170,7 @@ void ObjectModel::classifySymbols() {
     uint32_t parent = findSymbol(s.name.substr(0, pos));
     if (parent && symbols[parent].isFunction && parent != s.index) {
       info.parent = static_cast<int32_t>(parent);
+      info.isColdPiece = s.name.substr(pos).starts_with(".cold");
       symbols[parent].children.push_back(s.index);
     }
   }

@@ -40,6 +40,7 @@ struct SymbolInfo {
   bool isPrefix = false;        // x86 __pfx_/__cfi_ padding symbol that belongs to the next function
   std::string baseName;         // name without compiler numbering, for pairing
   int32_t parent = -1;          // .cold/.part child: its parent function
+  bool isColdPiece = false;     // a .cold child: no entry of its own, reached only from its parent
   std::vector<uint32_t> children;
   uint32_t prefixOf = 0;        // for a prefix symbol: the function it precedes
 };

@@ -67,7 +67,7 @@ void Differ::checkRules() {
       if (!includedSym[p] || kind != SectionKind::Text) continue;
       // A changed function the kernel must redirect needs its ftrace entry in the running code.
       uint32_t o = twinOfSym[p];
-      if (st == Status::Changed && info.parent < 0 && o && !hasFtraceEntry(orig, target, o))
+      if (isPatchTarget(p) && !hasFtraceEntry(orig, target, o))
         refuse("no-ftrace-entry", name,
                fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
                            "(notrace, noinstr or inline-only); patch its callers instead",
@@ -110,6 +110,8 @@ void Differ::checkRules() {
         std::vector<std::string> stale;
         for (uint32_t u = 1; u < nP; ++u)
           if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
+        bool global = ps.bind != STB_LOCAL;  // other units may use it: their users are unknown here
+        if (global) stale.push_back("users in other files");
         if (sizeChanged || !stale.empty())
           refuse("changed-data", name,
                  fmt::format("existing read-only object changed{}; unpatched code ({}) would keep using the old "

@@ -88,6 +88,9 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
   obj.osabi = b[EI_OSABI];
   if (eh.e_shoff > b.size() || eh.e_shnum > (b.size() - eh.e_shoff) / sizeof(Elf64_Shdr) + 1)
     throw fail("truncated: section header table lies past the end of the file");
+  if (eh.e_shoff && eh.e_shentsize != sizeof(Elf64_Shdr))
+    throw fail(fmt::format("corrupt ELF header: section header entry size {} (expected {})", eh.e_shentsize,
+                           sizeof(Elf64_Shdr)));
 
   size_t shnum = 0, shstrndx = 0;
   if (elf_getshdrnum(h.e, &shnum) != 0) throw fail("corrupt section header table");
@@ -155,11 +158,19 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
       s.type = GELF_ST_TYPE(gs.st_info);
       s.bind = GELF_ST_BIND(gs.st_info);
       s.other = gs.st_other;
+      if (gs.st_shndx == SHN_XINDEX && !xd)
+        throw fail(fmt::format("corrupt symbol table: symbol {} uses SHN_XINDEX but there is no SHT_SYMTAB_SHNDX", i));
       s.shndx = gs.st_shndx == SHN_XINDEX ? xndx : gs.st_shndx;
       if (s.isDefined()) {
+        std::string what = s.name.empty() ? std::to_string(i) : std::string(s.name);
         if (s.shndx >= shnum)
-          throw fail(fmt::format("corrupt symbol table: symbol {} in section {} out of range",
-                                 s.name.empty() ? std::to_string(i) : std::string(s.name), s.shndx));
+          throw fail(fmt::format("corrupt symbol table: symbol {} in section {} out of range", what, s.shndx));
+        const Section& in = obj.sections[s.shndx];
+        if (relocatableOnly && (s.type == STT_FUNC || s.type == STT_OBJECT) &&
+            (s.value > in.size || s.size > in.size - s.value))
+          throw fail(fmt::format("corrupt symbol table: {} (0x{:x}+0x{:x}) extends past the end of section {} "
+                                 "(0x{:x} bytes)",
+                                 what, s.value, s.size, in.name, in.size));
         obj.bySection_[s.shndx].push_back(s.index);
       }
     }
@@ -167,6 +178,8 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
     for (auto& s : obj.symbols)
       if (s.type == STT_SECTION && s.isDefined() && s.name.empty()) s.name = obj.sections[s.shndx].name;
   }
+
+  if (relocatableOnly && !obj.symtabIndex) throw fail("no symbol table: not a compiled object");
 
   // Relocations, attached to the section they apply to.
   for (size_t i = 1; i < shnum; ++i) {
@@ -195,6 +208,11 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
                 static_cast<uint32_t>(GELF_R_SYM(r.r_info)), r.r_addend};
       if (rel.sym >= obj.symbols.size())
         throw fail(fmt::format("relocation {} in {} names symbol {} out of range", k, rs.name, rel.sym));
+      if (const Symbol& rs = obj.symbols[rel.sym]; rs.type == STT_SECTION && rs.isDefined() &&
+          (obj.sections[rs.shndx].flags & SHF_STRINGS) &&
+          (rel.addend < -64 || rel.addend > static_cast<int64_t>(obj.sections[rs.shndx].size) + 64))
+        throw fail(fmt::format("relocation {} in {} points outside string section {} (addend {})", k, rs.name,
+                               obj.sections[rs.shndx].name, rel.addend));
       if (rel.offset >= target.size)
         throw fail(fmt::format("relocation {} in {} points out of range (offset 0x{:x}, section {} has 0x{:x} bytes)",
                                k, rs.name, rel.offset, target.name, target.size));

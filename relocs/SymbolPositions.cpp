@@ -1,0 +1,42 @@
+#include "relocs/SymbolPositions.h"
+
+#include <elf.h>
+
+#include <algorithm>
+
+namespace lpb::relocs {
+
+namespace {
+std::string_view baseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+SymbolPositions::SymbolPositions(const elf::ElfObject& symbols) : elf_(symbols) {
+  std::string_view file;
+  for (const auto& s : symbols.symbols) {
+    if (s.type == STT_FILE) file = s.name;
+    if (s.bind == STB_LOCAL && (s.type == STT_FUNC || s.type == STT_OBJECT)) locals_.emplace(s.name, Local{&s, file});
+  }
+}
+
+std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::string_view file) const {
+  std::vector<const elf::Symbol*> same;
+  const elf::Symbol* ours = nullptr;
+  auto [lo, hi] = locals_.equal_range(name);
+  for (auto it = lo; it != hi; ++it) {
+    same.push_back(it->second.sym);
+    if (!ours && (it->second.file == file || baseName(it->second.file) == baseName(file))) ours = it->second.sym;
+  }
+  if (same.empty()) return std::nullopt;
+  if (same.size() == 1) return 0;  // unique: the kernel needs no position
+  if (!ours) return std::nullopt;
+  // Symbol-table order, or address order for a linked image (kallsyms sorts by address).
+  std::sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->index < b->index; });
+  if (elf_.fileType != ET_REL)
+    std::stable_sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->value < b->value; });
+  return static_cast<uint32_t>(std::find(same.begin(), same.end(), ours) - same.begin() + 1);
+}
+
+}  // namespace lpb::relocs

@@ -1,0 +1,36 @@
+// Where a static symbol sits among the same-named statics of the running kernel.
+//
+// A klp relocation names its target `.klp.sym.<object>.<name>,<sympos>`: sympos 0 means
+// "the only one", n means "the n-th of that name". The kernel counts them as it walks
+// kallsyms, which for vmlinux is address order and for a module its symbol-table order, so
+// that is how they are counted here. Which of several is ours is decided by the STT_FILE
+// scope the symbol sits in (the compilation unit's source file name).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "elfgen/ElfObject.h"
+
+namespace lpb::relocs {
+
+class SymbolPositions {
+ public:
+  explicit SymbolPositions(const elf::ElfObject& symbols);
+  // The sympos of local function/object `name` from source file `file`; nullopt when the
+  // symbols file has no such local from that file (inlined or optimized away there).
+  std::optional<uint32_t> positionOf(std::string_view name, std::string_view file) const;
+
+ private:
+  struct Local {
+    const elf::Symbol* sym;
+    std::string_view file;
+  };
+  const elf::ElfObject& elf_;
+  std::multimap<std::string_view, Local> locals_;
+};
+
+}  // namespace lpb::relocs
