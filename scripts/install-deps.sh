@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Installs everything lp-build needs to build and test, from Debian's packages only.
-# Usage: scripts/install-deps.sh [--tests]   (--tests adds the cross compilers the test suite uses)
+# Installs what lp-build needs, from Debian's packages only.
+# Usage: scripts/install-deps.sh [--tests] [--kernel]
+#   --tests   the cross compilers the test suite compiles its cases with
+#   --kernel  kernel source, its build dependencies, QEMU and busybox (scripts/kernel, tests/kernel)
 set -euo pipefail
-want_tests=0
-[ "${1:-}" = "--tests" ] && want_tests=1
-
 pkgs=(build-essential cmake pkg-config python3 binutils
       libelf-dev libdwarf-dev libfmt-dev libcli11-dev doctest-dev
       nlohmann-json3-dev libxxhash-dev libzydis-dev patch)
-if [ "$want_tests" = 1 ]; then
-  # Objects for every supported architecture are compiled at test time:
-  # GCC cross compilers for ppc64le, aarch64 and s390x, Clang 16 for loongarch64
-  # (Debian 12 has no loongarch64 GCC).
-  pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
-         binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    # Objects for every supported architecture are compiled at test time: GCC cross
+    # compilers for ppc64le, aarch64 and s390x, Clang 16 for loongarch64 (Debian 12 has no
+    # loongarch64 GCC).
+    --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
+                    binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu) ;;
+    --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
+                     qemu-system-x86 busybox-static util-linux coreutils file) ;;
+    *) echo "install-deps.sh: unknown option $arg (--tests, --kernel)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
