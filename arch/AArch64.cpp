@@ -59,18 +59,12 @@ class AArch64 final : public Target {
   }
 
   std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
-    std::vector<Insn> out;
-    out.reserve(code.data.size() / 4);
-    for (uint64_t off = 0; off + 4 <= code.data.size(); off += 4) out.push_back(Insn{off, 4});
-    return out;
+    return fixedWidth(code, 4);
   }
 
   bool isLineNumberLoadPair(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t) const override {
     if (a.size() != 4 || b.size() != 4) return false;
-    auto word = [](std::span<const uint8_t> x) {
-      return uint32_t(x[0]) | uint32_t(x[1]) << 8 | uint32_t(x[2]) << 16 | uint32_t(x[3]) << 24;
-    };
-    uint32_t x = word(a), y = word(b);
+    uint32_t x = wordLE(a), y = wordLE(b);
     auto isMovz = [](uint32_t i) { return (i & 0x7fe00000u) == 0x52800000u; };  // MOVZ W/X, hw=0
     unsigned rd = x & 31;
     return isMovz(x) && isMovz(y) && (x & 0xffe0001fu) == (y & 0xffe0001fu) && rd >= 1 && rd <= 7;

@@ -66,18 +66,12 @@ class LoongArch64 final : public Target {
   }
 
   std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
-    std::vector<Insn> out;
-    out.reserve(code.data.size() / 4);
-    for (uint64_t off = 0; off + 4 <= code.data.size(); off += 4) out.push_back(Insn{off, 4});
-    return out;
+    return fixedWidth(code, 4);
   }
 
   bool isLineNumberLoadPair(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t) const override {
     if (a.size() != 4 || b.size() != 4) return false;
-    auto word = [](std::span<const uint8_t> x) {
-      return uint32_t(x[0]) | uint32_t(x[1]) << 8 | uint32_t(x[2]) << 16 | uint32_t(x[3]) << 24;
-    };
-    uint32_t x = word(a), y = word(b);
+    uint32_t x = wordLE(a), y = wordLE(b);
     unsigned rd = x & 31, rj = (x >> 5) & 31;
     if (rd != (y & 31) || rd < 5 || rd > 11) return false;  // $a1..$a7
     bool addiw = (x >> 22) == 0x00a && rj == 0, ori = (x >> 22) == 0x00e && (rj == 0 || rj == rd);

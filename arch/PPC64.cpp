@@ -54,14 +54,12 @@ constexpr std::array<SS, 16> kSpecial{{
 
 constexpr std::array<std::string_view, 2> kProfiling{"_mcount", "mcount"};
 
-uint32_t insnAt(std::span<const uint8_t> b) {  // little-endian
-  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
-}
-
 class PPC64le final : public Target {
  public:
   std::string_view name() const override { return "ppc64le"; }
   uint16_t machine() const override { return EM_PPC64; }
+  // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
+  bool accepts(const elf::ElfObject& obj) const override { return obj.byteOrder == ELFDATA2LSB; }
 
   std::string relocName(uint32_t type) const override {
     switch (type) {
@@ -93,15 +91,12 @@ class PPC64le final : public Target {
   }
 
   std::optional<std::vector<Insn>> decode(const elf::ElfObject&, const elf::Section& code) const override {
-    std::vector<Insn> out;
-    out.reserve(code.data.size() / 4);
-    for (uint64_t off = 0; off + 4 <= code.data.size(); off += 4) out.push_back(Insn{off, 4});
-    return out;
+    return fixedWidth(code, 4);
   }
 
   bool isLineNumberLoadPair(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t) const override {
     if (a.size() != 4 || b.size() != 4) return false;
-    uint32_t x = insnAt(a), y = insnAt(b);
+    uint32_t x = wordLE(a), y = wordLE(b);
     auto isLi = [](uint32_t i) { return (i >> 26) == 14 && ((i >> 16) & 31) == 0; };
     unsigned rd = (x >> 21) & 31;
     return isLi(x) && isLi(y) && (x >> 16) == (y >> 16) && rd >= 4 && rd <= 10;
@@ -112,7 +107,7 @@ class PPC64le final : public Target {
     std::vector<Refusal> why;
     for (const CallOut& c : calls) {
       if (c.type != R_PPC64_REL24 || c.targetIncluded || c.offset + 4 > sec.data.size()) continue;
-      uint32_t insn = insnAt(sec.data.subspan(c.offset & ~uint64_t(3), 4));
+      uint32_t insn = wordLE(sec.data.subspan(c.offset & ~uint64_t(3), 4));
       bool isBranch = (insn >> 26) == 18, links = insn & 1;
       if (isBranch && !links)
         why.push_back({"ppc64-sibling-call", fmt::format(
@@ -127,9 +122,9 @@ class PPC64le final : public Target {
   // into the kernel, the call would need a stub and a TOC restore in that nop slot, which
   // the module loader refuses without ("Expected nop after call"). So fn comes along.
   bool callMustStayLocal(const elf::Section& code, const elf::Reloc& r) const override {
-    if (r.type != R_PPC64_REL24 || (r.offset & 3) || r.offset + 8 > code.data.size()) return false;
-    uint32_t insn = insnAt(code.data.subspan(r.offset, 4));
-    uint32_t next = insnAt(code.data.subspan(r.offset + 4, 4));
+    if (r.type != R_PPC64_REL24 || (r.offset & 3) || r.offset + 4 > code.data.size()) return false;
+    uint32_t insn = wordLE(code.data.subspan(r.offset, 4));
+    uint32_t next = r.offset + 8 <= code.data.size() ? wordLE(code.data.subspan(r.offset + 4, 4)) : 0;
     bool callWithLink = (insn >> 26) == 18 && (insn & 1);
     bool nopAfter = next == 0x60000000u /* nop */ || next == 0x60420000u /* ori r2,r2,0 */ ||
                     next == 0xe8410018u /* ld r2,24(r1) */;

@@ -62,6 +62,17 @@ constexpr std::array<SS, 8> kCommon{{
 
 std::span<const SpecialSection> commonSpecialSections() { return kCommon; }
 
+std::vector<Insn> Target::fixedWidth(const elf::Section& code, unsigned width) {
+  std::vector<Insn> out;
+  out.reserve(code.data.size() / width);
+  for (uint64_t off = 0; off + width <= code.data.size(); off += width) out.push_back(Insn{off, width});
+  return out;
+}
+
+uint32_t Target::wordLE(std::span<const uint8_t> b) {
+  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+}
+
 bool Target::callMustStayLocal(const elf::Section&, const elf::Reloc&) const { return false; }
 
 const SpecialSection* Target::findSpecial(std::string_view sectionName) const {
@@ -88,20 +99,9 @@ const Target& s390xTarget();
 const Target& loongarch64Target();
 
 const Target* targetFor(const elf::ElfObject& obj) {
-  switch (obj.machine) {
-    case EM_X86_64: return &x86_64Target();
-    case EM_PPC64:
-      // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
-      if (obj.byteOrder != ELFDATA2LSB) return nullptr;
-      return &ppc64leTarget();
-    case EM_AARCH64: return &aarch64Target();
-    case EM_S390: return &s390xTarget();
-#ifndef EM_LOONGARCH
-#define EM_LOONGARCH 258
-#endif
-    case EM_LOONGARCH: return &loongarch64Target();
-    default: return nullptr;
-  }
+  for (const Target* t : {&x86_64Target(), &ppc64leTarget(), &aarch64Target(), &s390xTarget(), &loongarch64Target()})
+    if (t->machine() == obj.machine && t->accepts(obj)) return t;
+  return nullptr;
 }
 
 }  // namespace lpb::arch

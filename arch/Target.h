@@ -59,6 +59,8 @@ class Target {
   virtual ~Target() = default;
   virtual std::string_view name() const = 0;       // "x86_64", "ppc64le", ...
   virtual uint16_t machine() const = 0;            // EM_*
+  // Whether an object of this machine is one this target handles (byte order, ABI).
+  virtual bool accepts(const elf::ElfObject&) const { return true; }
 
   // --- relocations ---
   virtual std::string relocName(uint32_t type) const = 0;
@@ -103,6 +105,10 @@ class Target {
   // Must the function called by this relocation be in the patch module too? (ppc64le: a
   // local call has no nop after it for the TOC restore a call back into the kernel needs.)
   virtual bool callMustStayLocal(const elf::Section& code, const elf::Reloc& r) const;
+
+  // --- helpers for architectures with fixed-width, little-endian instructions ---
+  static std::vector<Insn> fixedWidth(const elf::Section& code, unsigned width);
+  static uint32_t wordLE(std::span<const uint8_t> bytes);
 
   // --- special sections ---
   // This architecture's own special sections; those every architecture shares

@@ -19,7 +19,9 @@ namespace lpb::differ {
 
 namespace {
 
-// Functions that take a source line number as an argument.
+// Functions called with a source line number: as a parameter of their own (__might_sleep)
+// or as a printk-style argument (WARN_ONCE(..., "%d", __LINE__), ASSERT_RTNL). For the
+// printk family an immediate could also be a real value; see docs/ARCHITECTURE.md.
 constexpr std::array<std::string_view, 14> kLineTakers{
     "__warn_printk", "warn_slowpath_fmt", "warn_slowpath_null", "__might_sleep", "___might_sleep",
     "__might_resched", "__might_fault", "printk", "_printk", "lockdep_rcu_suspicious",
@@ -101,8 +103,18 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
   if (twinOfSym[tp.sym] == to.sym) return true;
   const SymbolInfo& io = orig.symbols[to.sym];
   const SymbolInfo& ip = patched.symbols[tp.sym];
-  // Bookkeeping statics are renumbered per build and never paired; the same kind counts.
-  if (io.isSpecialStatic && ip.isSpecialStatic) return io.baseName == ip.baseName;
+  // Bookkeeping statics are renumbered per build and never paired: the same kind counts.
+  // Those carrying values the code depends on (a CSWTCH lookup table, a ratelimit state)
+  // must also hold the same bytes; descriptors hold line numbers, which may move.
+  if (io.isSpecialStatic && ip.isSpecialStatic && io.baseName == ip.baseName) {
+    if (io.baseName != "CSWTCH" && io.baseName != "_rs") return true;
+    const elf::Symbol &a = orig.sym(to.sym), &b = patched.sym(tp.sym);
+    if (a.size != b.size) return false;
+    const elf::Section &sa = orig.sec(a.shndx), &sb = patched.sec(b.shndx);
+    if ((sa.type == SHT_NOBITS) != (sb.type == SHT_NOBITS)) return false;
+    if (sa.type == SHT_NOBITS) return true;
+    return std::equal(sa.data.begin() + a.value, sa.data.begin() + a.value + a.size, sb.data.begin() + b.value);
+  }
   return false;
 }
 
@@ -131,7 +143,10 @@ void Differ::compare() {
                           orig.sym(a.sym).name, a.addend, patched.sym(b.sym).name, b.addend);
         return false;
       }
-    if (o.sec->type == SHT_NOBITS || p.sec->type == SHT_NOBITS) return o.sec->type == p.sec->type;
+    if (o.sec->type == SHT_NOBITS || p.sec->type == SHT_NOBITS) {
+      if (o.sec->type != p.sec->type) why = "moved between initialized and zero-initialized data";
+      return o.sec->type == p.sec->type;
+    }
     if (std::memcmp(o.sec->data.data() + o.begin, p.sec->data.data() + p.begin, o.size) == 0) return true;
     for (uint64_t i = 0; i < o.size; ++i)
       if (o.sec->data[o.begin + i] != p.sec->data[p.begin + i]) {
@@ -184,7 +199,7 @@ void Differ::compare() {
       const elf::Section& ps = patched.sec(p);
       if (!o || (pass == 0) != ps.relocs.empty()) continue;
       const elf::Section& os = orig.sec(o);
-      bool same = os.size == ps.size && os.relocs.size() == ps.relocs.size() &&
+      bool same = os.size == ps.size && os.type == ps.type && os.relocs.size() == ps.relocs.size() &&
                   (os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0);
       for (size_t i = 0; same && i < os.relocs.size(); ++i)
         same = os.relocs[i].offset == ps.relocs[i].offset && sameTarget(os, os.relocs[i], ps, ps.relocs[i], 1);

@@ -78,7 +78,7 @@ void Differ::correlate() {
     const elf::Symbol &ps = patched.sym(p), &os = orig.sym(o);
     if (ps.size != os.size || ps.type != os.type) return false;
     const elf::Section &pSec = patched.sec(ps.shndx), &oSec = orig.sec(os.shndx);
-    if (pSec.size != oSec.size || pSec.relocs.size() != oSec.relocs.size()) return false;
+    if (pSec.size != oSec.size || pSec.type != oSec.type || pSec.relocs.size() != oSec.relocs.size()) return false;
     if (pSec.type != SHT_NOBITS && !std::equal(pSec.data.begin(), pSec.data.end(), oSec.data.begin())) return false;
     for (size_t i = 0; i < pSec.relocs.size(); ++i) {
       const elf::Reloc &a = pSec.relocs[i], &b = oSec.relocs[i];
@@ -123,6 +123,7 @@ void Differ::correlate() {
     const SymbolInfo& info = patched.symbols[p];
     if (!info.isPrefix || !twinOfSym[info.prefixOf]) continue;
     uint32_t of = twinOfSym[info.prefixOf];
+    if (!orig.sym(of).isDefined()) continue;
     for (uint32_t o : orig.sections[orig.sym(of).shndx].objects)
       if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !twinOfSymOrig[o]) pair(p, o);
   }
@@ -150,7 +151,8 @@ void Differ::correlate() {
     if (!twinOfSym[p]) {
       std::string_view n = patched.sym(p).name;
       size_t dot = n.find('.');
-      if (dot != std::string_view::npos && patched.findSymbol(n.substr(0, dot)) && !std::isdigit(n[dot + 1]))
+      if (dot != std::string_view::npos && dot + 1 < n.size() && patched.findSymbol(n.substr(0, dot)) &&
+          !std::isdigit(static_cast<unsigned char>(n[dot + 1])))
         if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !twinOfSymOrig[o]) pair(p, o);
     }
   }
@@ -166,7 +168,7 @@ void Differ::correlate() {
   };
   for (uint32_t p = 1; p < sP; ++p) {
     uint32_t prim = patched.sections[p].primary;
-    if (!prim || !twinOfSym[prim]) continue;
+    if (!prim || !twinOfSym[prim] || !orig.sym(twinOfSym[prim]).isDefined()) continue;
     uint32_t o = orig.sym(twinOfSym[prim]).shndx;
     if (orig.sections[o].primary == twinOfSym[prim] && !twinOfSecOrig[o]) pairSec(p, o);
   }

@@ -53,9 +53,14 @@ void Differ::write(const std::string& path) const {
     o.addralign = src.addralign;
     o.entsize = src.entsize;
     if (info.kind == SectionKind::Special) {
+      uint64_t kept = 0;
       for (const auto& e : specialEntries[s])
-        if (e.keep) o.data.insert(o.data.end(), src.data.begin() + e.begin, src.data.begin() + e.end);
-      if (o.data.empty()) continue;
+        if (e.keep) {
+          kept += e.end - e.begin;
+          if (src.type != SHT_NOBITS) o.data.insert(o.data.end(), src.data.begin() + e.begin, src.data.begin() + e.end);
+        }
+      if (kept == 0) continue;
+      o.size = kept;
     } else if (src.type == SHT_NOBITS) {
       o.size = src.size;
     } else {

@@ -50,6 +50,8 @@ bool relocPatternFits(const elf::Section& sec, uint64_t n, double minFull) {
       if (!seen.insert(sec.relocs[i++].offset % n).second) return false;
     full += seen.size() == fields.size();
   }
+  // A last entry cut short (tail padding not emitted) must still hold all its fields.
+  if (uint64_t tail = sec.size % n; tail && tail <= *fields.rbegin()) return false;
   return double(full) >= minFull * double(entries);
 }
 

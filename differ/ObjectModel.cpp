@@ -155,6 +155,10 @@ void ObjectModel::classifySymbols() {
   for (auto& s : elf.symbols) {
     SymbolInfo& info = symbols[s.index];
     if (!info.isPrefix) continue;
+    if (!s.isDefined()) {
+      info.isPrefix = false;
+      continue;
+    }
     std::string_view fn = s.name.substr(6);  // both prefixes are six characters
     for (uint32_t other : sections[s.shndx].objects)
       if (elf.symbols[other].name == fn) info.prefixOf = other;

@@ -112,11 +112,14 @@ void Differ::checkRules() {
           if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
         bool global = ps.bind != STB_LOCAL;  // other units may use it: their users are unknown here
         if (global) stale.push_back("users in other files");
-        if (sizeChanged || !stale.empty())
+        if (sizeChanged)
+          refuse("data-size-changed", name,
+                 fmt::format("existing read-only object changes size ({} -> {} bytes)", orig.sym(o).size, ps.size));
+        else if (!stale.empty())
           refuse("changed-data", name,
-                 fmt::format("existing read-only object changed{}; unpatched code ({}) would keep using the old "
+                 fmt::format("existing read-only object changed; unpatched code ({}) would keep using the old "
                              "contents; patch those users too or give the new contents a new name",
-                             sizeChanged ? " size" : "", fmt::join(stale, ", ")));
+                             fmt::join(stale, ", ")));
         break;
       }
       case SectionKind::Unknown:

@@ -166,7 +166,7 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
         if (s.shndx >= shnum)
           throw fail(fmt::format("corrupt symbol table: symbol {} in section {} out of range", what, s.shndx));
         const Section& in = obj.sections[s.shndx];
-        if (relocatableOnly && (s.type == STT_FUNC || s.type == STT_OBJECT) &&
+        if (relocatableOnly && s.type != STT_SECTION && s.type != STT_FILE &&
             (s.value > in.size || s.size > in.size - s.value))
           throw fail(fmt::format("corrupt symbol table: {} (0x{:x}+0x{:x}) extends past the end of section {} "
                                  "(0x{:x} bytes)",
@@ -208,11 +208,11 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
                 static_cast<uint32_t>(GELF_R_SYM(r.r_info)), r.r_addend};
       if (rel.sym >= obj.symbols.size())
         throw fail(fmt::format("relocation {} in {} names symbol {} out of range", k, rs.name, rel.sym));
-      if (const Symbol& rs = obj.symbols[rel.sym]; rs.type == STT_SECTION && rs.isDefined() &&
-          (obj.sections[rs.shndx].flags & SHF_STRINGS) &&
-          (rel.addend < -64 || rel.addend > static_cast<int64_t>(obj.sections[rs.shndx].size) + 64))
+      if (const Symbol& ts = obj.symbols[rel.sym]; ts.type == STT_SECTION && ts.isDefined() &&
+          (obj.sections[ts.shndx].flags & SHF_STRINGS) &&
+          (rel.addend < -64 || rel.addend > static_cast<int64_t>(obj.sections[ts.shndx].size) + 64))
         throw fail(fmt::format("relocation {} in {} points outside string section {} (addend {})", k, rs.name,
-                               obj.sections[rs.shndx].name, rel.addend));
+                               obj.sections[ts.shndx].name, rel.addend));
       if (rel.offset >= target.size)
         throw fail(fmt::format("relocation {} in {} points out of range (offset 0x{:x}, section {} has 0x{:x} bytes)",
                                k, rs.name, rel.offset, target.name, target.size));

@@ -29,9 +29,8 @@ std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::
     same.push_back(it->second.sym);
     if (!ours && (it->second.file == file || baseName(it->second.file) == baseName(file))) ours = it->second.sym;
   }
-  if (same.empty()) return std::nullopt;
-  if (same.size() == 1) return 0;  // unique: the kernel needs no position
-  if (!ours) return std::nullopt;
+  if (!ours) return std::nullopt;  // none from this unit (another file's static is not ours)
+  if (same.size() == 1) return 0;   // unique: the kernel needs no position
   // Symbol-table order, or address order for a linked image (kallsyms sorts by address).
   std::sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->index < b->index; });
   if (elf_.fileType != ET_REL)
