@@ -84,7 +84,6 @@ class Differ {
   unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
   std::vector<std::string> warnings;
   std::string displayName(uint32_t patchedSym) const;  // the original's name when paired
-  bool isFunctionIncluded(uint32_t sym) const;
   bool isPatchTarget(uint32_t sym) const;
 };
 

@@ -85,10 +85,6 @@ const SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) const {
   return it != v.end() && offset >= it->begin ? &*it : nullptr;
 }
 
-bool Differ::isFunctionIncluded(uint32_t sym) const {
-  return patched.symbols[sym].isFunction && includedSym[sym];
-}
-
 void Differ::processKpatchSections() {
   // kpatch-build's macros (kpatch-macros.h) put pointers into these sections; patches
   // written for it keep their meaning here.
