@@ -26,6 +26,33 @@ std::optional<EntryKind> entryKindFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view kbuildArch(const Target& t) {
+  switch (t.machine()) {
+    case EM_X86_64: return "x86";
+    case EM_PPC64: return "powerpc";
+    case EM_AARCH64: return "arm64";
+    case EM_S390: return "s390";
+    case EM_LOONGARCH: return "loongarch";
+  }
+  return {};
+}
+
+std::string_view entryStructName(EntryKind k) {
+  switch (k) {
+    case EntryKind::Bug: return "bug_entry";
+    case EntryKind::Ex: return "exception_table_entry";
+    case EntryKind::Jump: return "jump_entry";
+    case EntryKind::Alt: return "alt_instr";
+    case EntryKind::Orc: return "orc_entry";
+    case EntryKind::Para: return "paravirt_patch_site";
+    case EntryKind::StaticCall: return "static_call_site";
+    case EntryKind::PrintkIndex: return "pi_entry";
+    case EntryKind::Fixup: return "fixup_entry";
+    case EntryKind::None: return {};
+  }
+  return {};
+}
+
 std::string_view entryKindName(EntryKind k) {
   for (auto& [n, kk] : kEntryKinds)
     if (kk == k) return n;
@@ -102,6 +129,17 @@ const Target* targetFor(const elf::ElfObject& obj) {
   for (const Target* t : {&x86_64Target(), &ppc64leTarget(), &aarch64Target(), &s390xTarget(), &loongarch64Target()})
     if (t->machine() == obj.machine && t->accepts(obj)) return t;
   return nullptr;
+}
+
+const Target* targetNamed(std::string_view name) {
+  for (const Target* t : {&x86_64Target(), &ppc64leTarget(), &aarch64Target(), &s390xTarget(), &loongarch64Target()})
+    if (t->name() == name) return t;
+  return nullptr;
+}
+
+// Architectures whose livepatch entry does not move the stack need no check.
+Target::StackArguments Target::checkStackArguments(std::span<const Parameter>, bool, const std::string&) const {
+  return {};
 }
 
 }  // namespace lpb::arch

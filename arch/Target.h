@@ -19,6 +19,13 @@ namespace lpb::arch {
 enum class EntryKind { Bug, Ex, Jump, Alt, Orc, Para, StaticCall, PrintkIndex, Fixup, None };
 std::optional<EntryKind> entryKindFromName(std::string_view name);
 std::string_view entryKindName(EntryKind k);
+// The kernel struct whose size an entry of `kind` has ("bug_entry", "jump_entry", ...), as
+// vmlinux's DWARF names it; empty for None.
+std::string_view entryStructName(EntryKind k);
+
+class Target;
+// The ARCH= name kbuild knows the target by ("x86", "powerpc", "arm64", "s390", "loongarch").
+std::string_view kbuildArch(const Target& t);
 
 // How the differ treats one special section.
 struct SpecialSection {
@@ -118,6 +125,22 @@ class Target {
   const SpecialSection* findSpecial(std::string_view sectionName) const;
   // Default struct size for `kind` on this architecture's 6.12 kernels (0 if unknown).
   unsigned defaultEntrySize(EntryKind kind) const;
+
+  // --- pre-flight (source level) ---
+  // One parameter of a function as the calling convention sees it.
+  struct Parameter {
+    enum class Class { Integer, Float, Aggregate } cls = Class::Integer;
+    uint64_t size = 0, align = 0;  // bytes
+  };
+  struct StackArguments {
+    bool onStack = false;  // the function receives some arguments in its caller's frame
+    bool safe = true;      // the kernel's livepatch entry leaves that frame where the function expects it
+    std::string reason;    // why, for the report (empty when !onStack)
+  };
+  // Would a replacement of this function read arguments from the stack, and does the
+  // target kernel's livepatch entry (read from its source tree) keep them reachable?
+  virtual StackArguments checkStackArguments(std::span<const Parameter> params, bool variadic,
+                                             const std::string& kernelSourceDir) const;
 };
 
 std::span<const SpecialSection> commonSpecialSections();
@@ -125,5 +148,7 @@ std::span<const SpecialSection> commonSpecialSections();
 // The target for an object's e_machine (and e_flags, which tell ppc64 ABI versions apart);
 // nullptr if lp-build does not support the architecture.
 const Target* targetFor(const elf::ElfObject& obj);
+// The target called `name` ("x86_64", "ppc64le", ...), or nullptr.
+const Target* targetNamed(std::string_view name);
 
 }  // namespace lpb::arch

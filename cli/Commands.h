@@ -1,4 +1,6 @@
 // The lp-build commands: each registers its options on the CLI11 app and runs from them.
+// To add a command: an `XArgs` struct and `addXCommand`/`runX` here, a file `XCommand.cpp`,
+// a member in `Commands` and a line in Commands.cpp.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,5 +15,31 @@ struct DiffArgs {
 };
 void addDiffCommand(CLI::App& app, DiffArgs& args);
 int runDiff(const DiffArgs& args);
+
+struct BuildArgs {
+  std::vector<std::string> patches;
+  std::string sourceDir, config, vmlinux, symvers, name, output, json, verifyCheck;
+  std::vector<std::string> targets, structSizes;
+  unsigned jobs = 0;
+  bool nonReplace = false, keepTmp = false, verify = false;
+};
+void addBuildCommand(CLI::App& app, BuildArgs& args);
+int runBuild(const BuildArgs& args);
+
+struct CheckArgs {
+  std::vector<std::string> patches;
+  std::string sourceDir, config, vmlinux, arch, json;
+  bool deep = false;
+};
+void addCheckCommand(CLI::App& app, CheckArgs& args);
+int runCheck(const CheckArgs& args);
+
+struct Commands {
+  DiffArgs diff;
+  BuildArgs build;
+  CheckArgs check;
+};
+void addCommands(CLI::App& app, Commands& c);
+int runCommand(const CLI::App& app, const Commands& c);
 
 }  // namespace lpb::cli

@@ -59,7 +59,18 @@ DiffResult Differ::run() {
   checkRules();
   resolveExternals();
 
+  // Callbacks: each entry of a .kpatch.callbacks.<kind> section points at the function.
+  for (uint32_t s : callbackSections) {
+    std::string kind(patched.sec(s).name.substr(std::string_view(".kpatch.callbacks.").size()));
+    for (const auto& r : patched.sec(s).relocs) {
+      uint32_t t = patched.resolve(patched.sec(s), r).sym;
+      if (patched.symbols[t].isFunction) callbacks.emplace_back(kind, displayName(t));
+    }
+  }
+
   // The report, one line per included or refused function.
+  const elf::ElfObject& symfile = opts.symbols ? *opts.symbols : orig.elf;
+  relocs::SymbolPositions positions(symfile);
   std::set<std::string> refusedNames;
   for (const auto& r : refusals) refusedNames.insert(r.name);
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
@@ -78,6 +89,11 @@ DiffResult Differ::run() {
     if (forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";
     if (info.parent >= 0) f.parent = displayName(static_cast<uint32_t>(info.parent));
     f.patchTarget = !refused && isPatchTarget(p);
+    if (f.patchTarget) {
+      uint32_t o = twinOfSym[p];
+      bool wasLocal = o && orig.sym(o).bind == STB_LOCAL;
+      f.sympos = (wasLocal ? positions.positionOf(f.name, orig.fileName) : positions.positionOfGlobal(f.name)).value_or(0);
+    }
     functions.push_back(std::move(f));
   }
 
@@ -87,6 +103,7 @@ DiffResult Differ::run() {
   r.functions = functions;
   r.externals = externals;
   r.warnings = warnings;
+  r.callbacks = callbacks;
   bool anything = std::any_of(includedSym.begin(), includedSym.end(), [](bool b) { return b; }) ||
                   !callbackSections.empty();
   r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;
@@ -114,7 +131,9 @@ void Differ::resolveExternals() {
       const elf::Symbol& os = o ? orig.sym(o) : ts;
       x.wasLocal = os.bind == STB_LOCAL;
       x.type = os.type;
-      if (x.wasLocal) {
+      if (!x.wasLocal) {
+        x.sympos = positions.positionOfGlobal(x.name).value_or(0);
+      } else {
         std::optional<uint32_t> pos = positions.positionOf(x.name, orig.fileName);
         x.sympos = pos.value_or(0);
         if (!pos)

@@ -29,6 +29,7 @@ struct FunctionReport {
   std::string reason;      // why it is included (or refused)
   bool patchTarget = false;  // the kernel redirects it (has a klp_func): changed, has an ftrace entry
   std::string parent;        // for .cold/.part children: the function they belong to
+  uint32_t sympos = 0;       // patch targets: position among same-named symbols (klp old_sympos)
 };
 
 struct Refusal {
@@ -57,13 +58,33 @@ struct DiffResult {
   std::vector<Refusal> refusals;
   std::vector<ExternalSymbol> externals;
   std::vector<std::string> warnings;
+  // Livepatch callbacks the patched unit declares: kind (pre_patch, post_patch,
+  // pre_unpatch, post_unpatch) and function name.
+  std::vector<std::pair<std::string, std::string>> callbacks;
   std::shared_ptr<Differ> state;  // what writeDiffObject needs (the decisions, by section and symbol)
 };
 
 // Throws elf::InputError for bad input (mismatched architectures, bad entry sizes...).
 DiffResult diffObjects(const elf::ElfObject& orig, const elf::ElfObject& patched, const DiffOptions& opts);
 
+// How the module stage wants the patch object's outside references and entry points named.
+struct EmitOptions {
+  // External reference name -> name in the output (".klp.sym.vmlinux.foo,2"); such
+  // references are emitted weak, so that modpost does not look for them among exports.
+  std::map<std::string, std::string> externalNames;
+  // Non-empty: every patch target and callback function also gets a global alias
+  // `<prefix><name>` the module's metadata can refer to (statics of different units may
+  // share a name).
+  std::string aliasPrefix;
+  // Write the `.lp_build.symbols` table (for users of `lp-build diff`; a module built by
+  // lp-build has its references already named and must not carry unallocated sections).
+  bool symbolTable = true;
+};
+
+// The alias EmitOptions::aliasPrefix gives `name`: a C identifier (".constprop.0" -> "_constprop_0").
+std::string aliasName(const std::string& prefix, const std::string& name);
+
 // Writes the patch object for a Patchable result (atomically).
-void writeDiffObject(const DiffResult& result, const std::string& path);
+void writeDiffObject(const DiffResult& result, const std::string& path, const EmitOptions& emit = {});
 
 }  // namespace lpb::differ

@@ -30,7 +30,7 @@ class Differ {
   Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
          const DiffOptions& opts);
   DiffResult run();
-  void write(const std::string& path) const;
+  void write(const std::string& path, const EmitOptions& emit) const;
 
   // --- Correlate.cpp ---
   void correlate();
@@ -66,6 +66,7 @@ class Differ {
   std::set<uint32_t> ignoredFunctions, forcedFunctions;   // kpatch macros
   std::set<uint32_t> ignoredSections;
   std::vector<uint32_t> callbackSections;
+  std::vector<std::pair<std::string, std::string>> callbacks;  // (kind, function)
   std::vector<Refusal> refusals;
   std::vector<FunctionReport> functions;
   std::vector<ExternalSymbol> externals;

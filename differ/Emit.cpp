@@ -5,6 +5,7 @@
 #include <elf.h>
 
 #include <fmt/format.h>
+#include <set>
 #include <stdexcept>
 
 #include "differ/DifferState.h"
@@ -12,13 +13,20 @@
 
 namespace lpb::differ {
 
-void writeDiffObject(const DiffResult& result, const std::string& path) {
-  if (result.verdict != Verdict::Patchable || !result.state)
-    throw std::logic_error("writeDiffObject: nothing to write for a result that is not patchable");
-  result.state->write(path);
+std::string aliasName(const std::string& prefix, const std::string& name) {
+  std::string out = prefix + name;
+  for (char& c : out)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  return out;
 }
 
-void Differ::write(const std::string& path) const {
+void writeDiffObject(const DiffResult& result, const std::string& path, const EmitOptions& emit) {
+  if (result.verdict != Verdict::Patchable || !result.state)
+    throw std::logic_error("writeDiffObject: nothing to write for a result that is not patchable");
+  result.state->write(path, emit);
+}
+
+void Differ::write(const std::string& path, const EmitOptions& emit) const {
   const elf::ElfObject& pe = patched.elf;
   elf::ObjectWriter w(pe.machine, pe.eflags, pe.byteOrder, pe.osabi);
   const size_t nSec = pe.sections.size();
@@ -90,6 +98,18 @@ void Differ::write(const std::string& path) const {
   for (uint32_t s = 1; s < nSec; ++s)
     if (outSec[s] && (pe.sections[s].flags & SHF_LINK_ORDER)) {
       uint32_t link = pe.sections[s].link;
+      // GCC links one __patchable_function_entries to the unit's first function; when that
+      // function stays behind, link to the code the kept entries describe. The linker
+      // refuses to mix ordered and unordered input sections of one name.
+      if (!(link < nSec && outSec[link]))
+        for (const auto& r : pe.sections[s].relocs) {
+          if (!remap(s, r.offset)) continue;
+          const elf::Symbol& rs = pe.symbols[r.sym];
+          if (rs.isDefined() && outSec[rs.shndx]) {
+            link = rs.shndx;
+            break;
+          }
+        }
       if (link < nSec && outSec[link]) w.section(outSec[s]).linkSection = outSec[link];
       else w.section(outSec[s]).flags &= ~uint64_t(SHF_LINK_ORDER);
     }
@@ -108,6 +128,16 @@ void Differ::write(const std::string& path) const {
     if (!at) continue;
     outSym[y.index] = w.addSymbol({displayName(y.index), *at, y.size, y.type, y.bind, y.other, outSec[y.shndx], false});
   }
+  if (!emit.aliasPrefix.empty()) {
+    std::set<std::string> wanted;
+    for (const auto& f : functions)
+      if (f.patchTarget) wanted.insert(f.name);
+    for (const auto& cb : callbacks) wanted.insert(cb.second);
+    for (const auto& y : pe.symbols)
+      if (outSym[y.index] && y.type == STT_FUNC && wanted.count(displayName(y.index)))
+        w.addSymbol({aliasName(emit.aliasPrefix, displayName(y.index)), *remap(y.shndx, y.value), y.size, STT_FUNC, STB_GLOBAL,
+                     0, outSec[y.shndx], false});
+  }
   std::map<std::string, uint32_t> undefByName;
   auto external = [&](uint32_t sym) {
     std::string name = displayName(sym);
@@ -116,7 +146,10 @@ void Differ::write(const std::string& path) const {
     uint32_t o = twinOfSym[sym];
     uint8_t type = (o ? orig.sym(o) : patched.sym(sym)).type;
     if (type == STT_SECTION || type == STT_FILE) type = STT_NOTYPE;
-    uint32_t idx = w.addSymbol({name, 0, 0, type, STB_GLOBAL, 0, SHN_UNDEF, true});
+    auto renamed = emit.externalNames.find(name);
+    uint32_t idx = renamed == emit.externalNames.end()
+                       ? w.addSymbol({name, 0, 0, type, STB_GLOBAL, 0, SHN_UNDEF, true})
+                       : w.addSymbol({renamed->second, 0, 0, type, STB_WEAK, 0, SHN_UNDEF, true});
     undefByName.emplace(name, idx);
     return idx;
   };
@@ -157,6 +190,10 @@ void Differ::write(const std::string& path) const {
   }
 
   // What the klp-relocation stage needs about each external reference.
+  if (!emit.symbolTable) {
+    w.write(path);
+    return;
+  }
   elf::OutSection table;
   table.name = ".lp_build.symbols";
   table.type = SHT_PROGBITS;

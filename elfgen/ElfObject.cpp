@@ -113,6 +113,7 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
     s.flags = sh.sh_flags;
     s.size = sh.sh_size;
     s.addralign = sh.sh_addralign;
+    s.addr = sh.sh_addr;
     s.entsize = sh.sh_entsize;
     s.link = sh.sh_link;
     s.info = sh.sh_info;

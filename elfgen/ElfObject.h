@@ -37,6 +37,7 @@ struct Section {
   uint64_t flags = 0;
   uint64_t size = 0;
   uint64_t addralign = 0;
+  uint64_t addr = 0;      // sh_addr (linked images)
   uint64_t entsize = 0;
   uint32_t link = 0;
   uint32_t info = 0;

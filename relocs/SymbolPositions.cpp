@@ -17,20 +17,33 @@ SymbolPositions::SymbolPositions(const elf::ElfObject& symbols) : elf_(symbols) 
   std::string_view file;
   for (const auto& s : symbols.symbols) {
     if (s.type == STT_FILE) file = s.name;
-    if (s.bind == STB_LOCAL && (s.type == STT_FUNC || s.type == STT_OBJECT)) locals_.emplace(s.name, Local{&s, file});
+    if (s.type != STT_FUNC && s.type != STT_OBJECT) continue;
+    if (s.bind == STB_LOCAL) byName_.emplace(s.name, Named{&s, file});
+    else if (s.shndx != SHN_UNDEF) byName_.emplace(s.name, Named{&s, {}});
   }
 }
 
 std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::string_view file) const {
+  auto [lo, hi] = byName_.equal_range(name);
+  for (auto it = lo; it != hi; ++it)
+    if (it->second.sym->bind == STB_LOCAL &&
+        (it->second.file == file || baseName(it->second.file) == baseName(file)))
+      return positionAmong(name, it->second.sym);
+  return std::nullopt;  // none from this unit (another file's static is not ours)
+}
+
+std::optional<uint32_t> SymbolPositions::positionOfGlobal(std::string_view name) const {
+  auto [lo, hi] = byName_.equal_range(name);
+  for (auto it = lo; it != hi; ++it)
+    if (it->second.sym->bind != STB_LOCAL) return positionAmong(name, it->second.sym);
+  return std::nullopt;
+}
+
+std::optional<uint32_t> SymbolPositions::positionAmong(std::string_view name, const elf::Symbol* ours) const {
   std::vector<const elf::Symbol*> same;
-  const elf::Symbol* ours = nullptr;
-  auto [lo, hi] = locals_.equal_range(name);
-  for (auto it = lo; it != hi; ++it) {
-    same.push_back(it->second.sym);
-    if (!ours && (it->second.file == file || baseName(it->second.file) == baseName(file))) ours = it->second.sym;
-  }
-  if (!ours) return std::nullopt;  // none from this unit (another file's static is not ours)
-  if (same.size() == 1) return 0;   // unique: the kernel needs no position
+  auto [lo, hi] = byName_.equal_range(name);
+  for (auto it = lo; it != hi; ++it) same.push_back(it->second.sym);
+  if (same.size() == 1) return 0;  // unique: the kernel needs no position
   // Symbol-table order, or address order for a linked image (kallsyms sorts by address).
   std::sort(same.begin(), same.end(), [](auto* a, auto* b) { return a->index < b->index; });
   if (elf_.fileType != ET_REL)

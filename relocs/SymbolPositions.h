@@ -23,14 +23,18 @@ class SymbolPositions {
   // The sympos of local function/object `name` from source file `file`; nullopt when the
   // symbols file has no such local from that file (inlined or optimized away there).
   std::optional<uint32_t> positionOf(std::string_view name, std::string_view file) const;
+  // The sympos of global `name`: 0 when no other symbol has the name (the kernel's lookup
+  // counts locals and globals alike); nullopt when the symbols file has no such global.
+  std::optional<uint32_t> positionOfGlobal(std::string_view name) const;
 
  private:
-  struct Local {
+  struct Named {
     const elf::Symbol* sym;
-    std::string_view file;
+    std::string_view file;  // the STT_FILE scope of a local; empty for a global
   };
+  std::optional<uint32_t> positionAmong(std::string_view name, const elf::Symbol* ours) const;
   const elf::ElfObject& elf_;
-  std::multimap<std::string_view, Local> locals_;
+  std::multimap<std::string_view, Named> byName_;  // every function and object symbol
 };
 
 }  // namespace lpb::relocs

@@ -1,0 +1,451 @@
+// `lp-build [build] PATCH...`: a kernel fix in, a livepatch module out.
+//
+//   tree + patches -> shadow tree -> affected units -> compile (original, patched)
+//   -> differ per unit -> livepatch relocations -> module (kbuild) -> .klp.rela rewrite
+//
+// Exit status: 0 module written, 1 refused, 2 bad input, 3 the patch changes nothing.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/Commands.h"
+#include "cli/Progress.h"
+#include "differ/Differ.h"
+#include "elfgen/ElfObject.h"
+#include "kbuild/Compile.h"
+#include "kbuild/KernelProfile.h"
+#include "kbuild/KernelTree.h"
+#include "kbuild/Patch.h"
+#include "kbuild/Shell.h"
+#include "module/PatchModule.h"
+#include "relocs/KernelSymbols.h"
+
+namespace fs = std::filesystem;
+
+namespace lpb::cli {
+
+void addBuildCommand(CLI::App& app, BuildArgs& a) {
+  CLI::App* b = app.add_subcommand("build", "Build a livepatch module from kernel source patches (the default command)");
+  b->add_option("patches", a.patches, "unified diffs against the kernel source (-p1)")->required();
+  b->add_option("-s,--sourcedir", a.sourceDir,
+                "kernel tree: a built tree, or the O= build directory of one (default: lp-build's default kernel)");
+  b->add_option("-c,--config", a.config, "kernel .config (default: the tree's)");
+  b->add_option("-v,--vmlinux", a.vmlinux, "vmlinux of the running kernel (default: the tree's)");
+  b->add_option("--symvers", a.symvers, "Module.symvers (default: the tree's)");
+  b->add_option("-t,--target", a.targets, "only patch code of this object: vmlinux or a module name (repeatable)");
+  b->add_option("-n,--name", a.name, "module name (default: livepatch-<first patch's name>)");
+  b->add_option("-o,--output", a.output, "where to write the module (default: ./<name>.ko)");
+  b->add_option("-j,--jobs", a.jobs, "parallel compiles (default: number of CPUs)");
+  b->add_flag("-R,--non-replace", a.nonReplace, "do not replace earlier cumulative patches (klp_patch.replace = false)");
+  b->add_option("--json", a.json, "write a JSON report");
+  b->add_flag("--keep-tmp", a.keepTmp, "keep the work directory");
+  b->add_flag("--verify", a.verify, "boot the kernel in QEMU, load the module, wait for the transition, disable it");
+  b->add_option("--verify-check", a.verifyCheck, "shell command run in the guest while the patch is enabled (--verify)");
+  b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string dataDir() {
+  if (const char* d = std::getenv("LPB_DATA_DIR")) return d;
+  return LPB_DATA_DIR;
+}
+
+std::string cacheRoot() {
+  if (const char* c = std::getenv("LPB_CACHE")) return c;
+  std::string def = "/var/cache/lp-build";
+  std::error_code ec;
+  fs::create_directories(def, ec);
+  if (!ec && ::access(def.c_str(), W_OK) == 0) return def;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.cache/lp-build";
+}
+
+std::string moduleNameFor(const BuildArgs& a) {
+  std::string n = a.name;
+  if (n.empty()) {
+    std::string base = fs::path(a.patches.at(0)).filename().string();
+    for (const char* ext : {".diff", ".patch"})
+      if (base.ends_with(ext)) base = base.substr(0, base.size() - std::string_view(ext).size());
+    n = "livepatch-" + base;
+  }
+  for (char& c : n)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '-';
+  if (n.size() > 55) n = n.substr(0, 55);  // MODULE_NAME_LEN - 1 less room for the ".ko"
+  return n;
+}
+
+// Work directories of runs that were killed: the pid in the name no longer runs.
+void removeStaleWorkDirs(const std::string& workRoot) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(workRoot, ec)) {
+    std::string n = e.path().filename().string();
+    size_t dash = n.rfind('-');
+    if (dash == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + dash + 1));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+}
+
+kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
+  kbuild::TreeOptions o;
+  o.config = a.config;
+  o.vmlinux = a.vmlinux;
+  o.symvers = a.symvers;
+  if (!a.sourceDir.empty()) {
+    o.sourceDir = a.sourceDir;
+    return kbuild::KernelTree::open(o);
+  }
+  // The built-in default: Debian's linux-source-6.12, small livepatch-capable config,
+  // built once and cached (scripts/kernel/build-kernel.sh).
+  std::string script = dataDir() + "/scripts/kernel/build-kernel.sh";
+  progress.step("default kernel", "checking the cached build (the first build takes a few minutes)");
+  kbuild::ProcessResult r = kbuild::runProcess({script});
+  std::string out = r.output;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  std::string last = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+  if (r.status != 0 || last.empty() || !fs::is_directory(last))
+    throw elf::InputError(script, "could not build the default kernel: " + kbuild::firstErrorLine(r.output));
+  o.sourceDir = last;
+  return kbuild::KernelTree::open(o);
+}
+
+std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::string>& kvs) {
+  std::map<arch::EntryKind, unsigned> out;
+  for (const auto& kv : kvs) {
+    auto eq = kv.find('=');
+    auto kind = eq == std::string::npos ? std::nullopt : arch::entryKindFromName(kv.substr(0, eq));
+    unsigned long n = 0;
+    try {
+      if (kind) n = std::stoul(kv.substr(eq + 1));
+    } catch (...) {
+      kind.reset();
+    }
+    if (!kind || n == 0 || n > 4096) throw elf::InputError("--struct-size " + kv, "expected KIND=BYTES");
+    out[*kind] = unsigned(n);
+  }
+  return out;
+}
+
+struct UnitDiff {
+  kbuild::UnitObjects objects;
+  differ::DiffResult result;
+  std::string patchObject;  // the differ's output, renamed for the module
+};
+
+void writeAtomically(const std::string& from, const std::string& to) {
+  std::string tmp = to + ".lpb-tmp" + std::to_string(::getpid());
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+  fs::rename(tmp, to);
+}
+
+int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
+                 const std::vector<std::string>& targetModules, const std::string& check, const std::string& workDir,
+                 Progress& progress) {
+  std::string sysfs = moduleName;
+  std::replace(sysfs.begin(), sysfs.end(), '-', '_');
+  std::string guest = workDir + "/verify-guest.sh";
+  std::ofstream g(guest);
+  g << "# lp-build --verify guest script\nset -u\n";
+  for (const auto& m : targetModules) g << "insmod /lpb/" << fs::path(m).filename().string() << " || exit 10\n";
+  g << "insmod /lpb/" << fs::path(ko).filename().string() << " || { echo 'LPB-VERIFY: insmod failed'; exit 11; }\n";
+  g << "d=/sys/kernel/livepatch/" << sysfs << "\n";
+  g << "[ -d $d ] || { echo 'LPB-VERIFY: no '$d; exit 12; }\n";
+  g << "i=0; while [ \"$(cat $d/transition)\" != 0 ]; do i=$((i+1)); [ $i -gt 600 ] && { echo 'LPB-VERIFY: transition "
+       "stuck'; exit 13; }; sleep 0.1; done\n";
+  g << "[ \"$(cat $d/enabled)\" = 1 ] || { echo 'LPB-VERIFY: not enabled'; exit 14; }\n";
+  g << "echo 'LPB-VERIFY: patched'\n";
+  if (!check.empty()) g << "( " << check << " ) || { echo 'LPB-VERIFY: check command failed'; exit 15; }\n";
+  g << "echo 0 > $d/enabled || exit 16\n";
+  g << "i=0; while [ -d $d ]; do i=$((i+1)); [ $i -gt 600 ] && { echo 'LPB-VERIFY: disable stuck'; exit 17; }; sleep "
+       "0.1; done\n";
+  g << "rmmod " << sysfs << " || exit 18\n";
+  g << "if dmesg | grep -E 'livepatch: .*(failed|error|Error)'; then exit 19; fi\n";
+  g << "echo 'LPB-VERIFY: disabled'\n";
+  g.close();
+  std::string initrd = workDir + "/verify-initramfs.cpio.gz";
+  std::vector<std::string> mk = {dataDir() + "/scripts/kernel/mkinitramfs.sh", initrd, guest, ko};
+  for (const auto& m : targetModules) mk.push_back(m);
+  progress.step("verify", "building the initramfs");
+  kbuild::ProcessResult r = kbuild::runProcess(mk);
+  if (r.status != 0) throw elf::InputError(mk[0], "cannot build the initramfs: " + kbuild::firstErrorLine(r.output));
+  progress.step("verify", "booting the kernel in QEMU (TCG)");
+  kbuild::ProcessOptions o;
+  o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log"};
+  r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.objDir(), initrd, "300"}, o);
+  return r.status;
+}
+
+}  // namespace
+
+int runBuild(const BuildArgs& a) {
+  Progress progress;
+  nlohmann::json report;
+  report["status"] = "error";
+  auto t0 = Clock::now();
+  std::map<std::string, double> timings;
+  auto lap = [&](const std::string& stage, Clock::time_point since) {
+    timings[stage] += std::chrono::duration<double>(Clock::now() - since).count();
+  };
+  std::string workDir;
+  auto writeJson = [&] {
+    if (a.json.empty()) return true;
+    report["timings"] = timings;
+    report["timings"]["total"] = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::string tmp = a.json + ".lpb-tmp";
+    std::ofstream out(tmp);
+    out << report.dump(2) << "\n";
+    out.close();
+    std::error_code ec;
+    if (!out || (fs::rename(tmp, a.json, ec), ec)) {
+      fmt::print(stderr, "lp-build: {}: cannot write the JSON report\n", a.json);
+      return false;
+    }
+    return true;
+  };
+  auto cleanup = [&] {
+    std::error_code ec;
+    if (!workDir.empty() && !a.keepTmp) fs::remove_all(workDir, ec);
+    else if (!workDir.empty()) fmt::print(stderr, "lp-build: work directory kept: {}\n", workDir);
+  };
+
+  try {
+    std::map<arch::EntryKind, unsigned> sizeOverrides = parseStructSizes(a.structSizes);
+    std::string name = moduleNameFor(a);
+    std::string output = a.output.empty() ? name + ".ko" : a.output;
+    report["name"] = name;
+
+    // --- inputs -------------------------------------------------------------------
+    auto t = Clock::now();
+    std::vector<kbuild::Patch> patches;
+    for (const auto& p : a.patches) patches.push_back(kbuild::readPatch(p));
+    kbuild::KernelTree tree = openTree(a, progress);
+    report["tree"] = {{"source", tree.sourceDir()}, {"objects", tree.objDir()}};
+    elf::ElfObject vmlinux = elf::ElfObject::openAny(tree.vmlinuxPath());
+    std::string cache = cacheRoot();
+    kbuild::KernelProfile profile = kbuild::readKernelProfile(tree, vmlinux, cache + "/profiles");
+    for (const auto& [k, v] : sizeOverrides) profile.structSizes[k] = v;
+    relocs::KernelSymbols symbols(vmlinux, relocs::readSymvers(tree.symversPath()));
+    report["arch"] = std::string(profile.target->name());
+    report["kernel_release"] = profile.release;
+    lap("profile", t);
+
+    // --- shadow tree and affected units --------------------------------------------
+    t = Clock::now();
+    std::string workRoot = cache + "/work";
+    fs::create_directories(workRoot);
+    removeStaleWorkDirs(workRoot);
+    workDir = fmt::format("{}/{}-{}", workRoot, name, ::getpid());
+    fs::remove_all(workDir);
+    progress.step("patch", fmt::format("applying {} patch(es) in a shadow tree", patches.size()));
+    kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, workDir + "/shadow");
+    std::vector<kbuild::Unit> units = tree.unitsAffectedBy(shadow.touchedFiles());
+    if (!a.targets.empty()) {
+      std::set<std::string> want;
+      for (std::string t2 : a.targets) {
+        std::replace(t2.begin(), t2.end(), '-', '_');
+        want.insert(t2);
+      }
+      std::erase_if(units, [&](const kbuild::Unit& u) { return !want.count(u.linkedInto); });
+    }
+    std::set<std::string> built;
+    for (const auto& u : units) built.insert(u.source);
+    for (const auto& f : shadow.touchedFiles())
+      if (f.ends_with(".c") && !built.count(f))
+        fmt::print(stderr, "lp-build: warning: {} is not built in this kernel configuration; its changes are ignored\n", f);
+    report["units"] = nlohmann::json::array();
+    for (const auto& u : units) report["units"].push_back({{"object", u.object}, {"source", u.source}, {"into", u.linkedInto}});
+    lap("shadow", t);
+    if (units.empty()) {
+      fmt::print(stderr, "lp-build: {}: changes nothing this kernel builds\n", a.patches[0]);
+      report["status"] = "nochange";
+      cleanup();
+      return writeJson() ? 3 : 2;
+    }
+
+    // --- compile ---------------------------------------------------------------------
+    t = Clock::now();
+    kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath());
+    kbuild::CompileSettings cs;
+    cs.workDir = workDir;
+    cs.cacheDir = cache + "/objects";
+    cs.extraIncludes = {dataDir() + "/include"};
+    cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
+    cs.progress = [&](const std::string& what) { progress.step("compile", what); };
+    progress.step("compile", fmt::format("{} unit(s), original and patched", units.size()));
+    std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(tree, shadow, units, cs);
+    lap("compile", t);
+
+    // --- diff --------------------------------------------------------------------------
+    t = Clock::now();
+    std::map<std::string, std::unique_ptr<elf::ElfObject>> moduleElves;
+    std::vector<UnitDiff> diffs;
+    std::vector<std::unique_ptr<elf::ElfObject>> keepAlive;
+    bool refused = false;
+    report["functions"] = nlohmann::json::array();
+    report["refusals"] = nlohmann::json::array();
+    for (auto& uo : objects) {
+      progress.step("diff", uo.unit.source);
+      const elf::ElfObject* symfile = &vmlinux;
+      if (uo.unit.linkedInto != "vmlinux") {
+        auto& m = moduleElves[uo.unit.linkedInto];
+        if (!m) {
+          auto ko = tree.moduleFile(uo.unit.linkedInto);
+          if (!ko)
+            throw elf::InputError(tree.objDir(), fmt::format("module {} (for {}) is not built in this tree",
+                                                             uo.unit.linkedInto, uo.unit.source));
+          m = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(tree.objDir() + "/" + *ko));
+          symbols.addModule(uo.unit.linkedInto, *m);
+        }
+        symfile = m.get();
+      }
+      keepAlive.push_back(std::make_unique<elf::ElfObject>(elf::ElfObject::open(uo.original)));
+      const elf::ElfObject& origElf = *keepAlive.back();
+      keepAlive.push_back(std::make_unique<elf::ElfObject>(elf::ElfObject::open(uo.patched)));
+      const elf::ElfObject& patchedElf = *keepAlive.back();
+      differ::DiffOptions opts;
+      opts.structSizes = profile.structSizes;
+      opts.symbols = symfile;
+      if (uo.unit.linkedInto != "vmlinux") opts.module = uo.unit.linkedInto;
+      UnitDiff d{uo, differ::diffObjects(origElf, patchedElf, opts), {}};
+      for (const auto& w : d.result.warnings) fmt::print(stderr, "lp-build: warning: {}: {}\n", uo.unit.source, w);
+      for (const auto& f : d.result.functions)
+        report["functions"].push_back({{"name", f.name}, {"unit", uo.unit.source}, {"object", uo.unit.linkedInto},
+                                       {"status", differ::functionStatusName(f.status)}, {"reason", f.reason},
+                                       {"patch_target", f.patchTarget}, {"sympos", f.sympos}});
+      for (const auto& x : d.result.refusals) {
+        refused = true;
+        fmt::print(stderr, "lp-build: refuse [{}] {}: {} ({})\n", x.rule, x.name, x.reason, uo.unit.source);
+        report["refusals"].push_back({{"rule", x.rule}, {"name", x.name}, {"reason", x.reason}, {"unit", uo.unit.source}});
+      }
+      diffs.push_back(std::move(d));
+    }
+    lap("diff", t);
+    if (refused) {
+      report["status"] = "refused";
+      cleanup();
+      return writeJson() ? 1 : 2;
+    }
+    std::erase_if(diffs, [](const UnitDiff& d) { return d.result.verdict != differ::Verdict::Patchable; });
+    if (diffs.empty()) {
+      fmt::print(stderr, "lp-build: {}: no functional change in the compiled code\n", a.patches[0]);
+      report["status"] = "nochange";
+      cleanup();
+      return writeJson() ? 3 : 2;
+    }
+
+    // --- relocations: how every outside reference is written ----------------------------
+    t = Clock::now();
+    std::set<std::string> definedByPatch;
+    for (size_t i = 0; i < diffs.size(); ++i) {
+      std::string first = fmt::format("{}/unit{}-plain.o", workDir, i);
+      differ::writeDiffObject(diffs[i].result, first);
+      elf::ElfObject o = elf::ElfObject::open(first);
+      for (const auto& s : o.symbols)
+        if (s.isDefined() && s.bind != 0 /*STB_LOCAL*/) definedByPatch.insert(std::string(s.name));
+    }
+    module::ModuleSpec spec;
+    spec.name = name;
+    spec.replace = !a.nonReplace;
+    spec.description = fmt::format("live patch built by lp-build from {}", fs::path(a.patches[0]).filename().string());
+    std::map<std::string, unsigned> relocKinds;
+    for (size_t i = 0; i < diffs.size(); ++i) {
+      UnitDiff& d = diffs[i];
+      const std::string& into = d.objects.unit.linkedInto;
+      differ::EmitOptions emit;
+      emit.aliasPrefix = fmt::format("__lpb_u{}_", i);
+      emit.symbolTable = false;
+      for (const auto& x : d.result.externals) {
+        relocs::Reference ref{x.name, x.wasLocal, x.sympos};
+        auto link = symbols.resolve(into, ref, definedByPatch);
+        if (!link) {
+          refused = true;
+          std::string why = fmt::format("nothing in {} or the patched modules defines it", tree.vmlinuxPath());
+          fmt::print(stderr, "lp-build: refuse [missing-symbol] {}: {} ({})\n", x.name, why, d.objects.unit.source);
+          report["refusals"].push_back({{"rule", "missing-symbol"}, {"name", x.name}, {"reason", why},
+                                        {"unit", d.objects.unit.source}});
+          continue;
+        }
+        if (link->kind == relocs::Link::Kind::Livepatch) {
+          emit.externalNames[x.name] = link->symbol;
+          ++relocKinds["livepatch:" + link->object];
+        } else {
+          ++relocKinds[link->nameSpace.empty() ? "export" : "export:" + link->nameSpace];
+          if (!link->nameSpace.empty()) spec.namespaces.insert(link->nameSpace);
+        }
+      }
+      d.patchObject = fmt::format("{}/unit{}.o", workDir, i);
+      differ::writeDiffObject(d.result, d.patchObject, emit);
+      spec.objects.push_back(d.patchObject);
+      for (const auto& f : d.result.functions)
+        if (f.patchTarget) spec.functions.push_back({into, f.name, f.sympos, differ::aliasName(emit.aliasPrefix, f.name)});
+      for (const auto& [kind, fn] : d.result.callbacks)
+        spec.callbacks.push_back({into, kind, differ::aliasName(emit.aliasPrefix, fn)});
+    }
+    report["references"] = relocKinds;
+    lap("relocations", t);
+    if (refused) {
+      report["status"] = "refused";
+      cleanup();
+      return writeJson() ? 1 : 2;
+    }
+
+    // --- the module ------------------------------------------------------------------------
+    t = Clock::now();
+    progress.step("module", fmt::format("linking {} with kbuild", name));
+    module::ModuleResult mod = module::buildPatchModule(tree, arch::kbuildArch(*profile.target), spec,
+                                                        workDir + "/module", cs.jobs);
+    writeAtomically(mod.path, output);
+    lap("module", t);
+    report["status"] = "ok";
+    report["output"] = fs::absolute(output).string();
+    report["klp_relocations"] = mod.klp.relocationsByObject;
+    report["klp_symbols"] = mod.klp.symbols;
+    unsigned nTargets = 0;
+    for (const auto& f : spec.functions) (void)f, ++nTargets;
+    fmt::print(stderr, "lp-build: wrote {} ({} function(s) patched, {} livepatch symbol(s))\n", output, nTargets,
+               mod.klp.symbols);
+
+    if (a.verify) {
+      t = Clock::now();
+      std::vector<std::string> moduleFiles;
+      for (const auto& [m, elfp] : moduleElves) moduleFiles.push_back(elfp->path);
+      int rc = verifyInQemu(tree, fs::absolute(output).string(), name, moduleFiles, a.verifyCheck, workDir, progress);
+      lap("verify", t);
+      report["verify"] = rc == 0 ? "ok" : "failed";
+      if (rc != 0) {
+        fmt::print(stderr, "lp-build: --verify failed (qemu-run status {}); serial log: {}/verify-serial.log\n", rc, workDir);
+        report["verify_log"] = workDir + "/verify-serial.log";
+        if (!a.keepTmp) fmt::print(stderr, "lp-build: work directory kept for the log: {}\n", workDir);
+        writeJson();
+        return 1;
+      }
+      fmt::print(stderr, "lp-build: verified in QEMU: loaded, transitioned, disabled, no oops or warnings\n");
+    }
+    cleanup();
+    return writeJson() ? 0 : 2;
+  } catch (const elf::InputError& e) {
+    fmt::print(stderr, "lp-build: {}\n", e.what());
+    report["error"] = e.what();
+    cleanup();
+    writeJson();
+    return 2;
+  } catch (const fs::filesystem_error& e) {
+    fmt::print(stderr, "lp-build: {}\n", e.what());
+    cleanup();
+    return 2;
+  }
+}
+
+}  // namespace lpb::cli

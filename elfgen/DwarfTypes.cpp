@@ -1,0 +1,223 @@
+#include "elfgen/DwarfTypes.h"
+
+#include <dwarf.h>
+#include <libdwarf.h>
+
+#include <fmt/format.h>
+#include <functional>
+#include <optional>
+
+#include "elfgen/ElfObject.h"
+
+namespace lpb::elf {
+
+namespace {
+
+// One open DWARF reader; walks the top-level DIEs of every compilation unit.
+class DwarfFile {
+ public:
+  explicit DwarfFile(const std::string& path) : path_(path) {
+    Dwarf_Error err = nullptr;
+    int rc = dwarf_init_path(path.c_str(), nullptr, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY, nullptr, nullptr, &dbg_,
+                             nullptr, 0, nullptr, &err);
+    if (rc == DW_DLV_ERROR) {
+      std::string msg = dwarf_errmsg(err);
+      dwarf_dealloc_error(nullptr, err);
+      dbg_ = nullptr;
+      throw InputError(path, "cannot read DWARF: " + msg);
+    }
+    if (rc == DW_DLV_NO_ENTRY) dbg_ = nullptr;
+  }
+  ~DwarfFile() {
+    if (dbg_) dwarf_finish(dbg_, nullptr);
+  }
+  DwarfFile(const DwarfFile&) = delete;
+  DwarfFile& operator=(const DwarfFile&) = delete;
+  bool ok() const { return dbg_ != nullptr; }
+
+  // Calls `visit(die)` for each top-level DIE of each unit until it returns false.
+  void forEachTopLevel(const std::function<bool(Dwarf_Die)>& visit) {
+    Dwarf_Unsigned hdrLen = 0, typeOff = 0, next = 0;
+    Dwarf_Half version = 0, addrSize = 0, lenSize = 0, extSize = 0, cuType = 0;
+    Dwarf_Off abbrev = 0;
+    Dwarf_Sig8 sig;
+    Dwarf_Error err = nullptr;
+    bool more = true;
+    while (more && dwarf_next_cu_header_d(dbg_, true, &hdrLen, &version, &abbrev, &addrSize, &lenSize, &extSize, &sig,
+                                          &typeOff, &next, &cuType, &err) == DW_DLV_OK) {
+      Dwarf_Die cu = nullptr;
+      if (dwarf_siblingof_b(dbg_, nullptr, true, &cu, &err) != DW_DLV_OK) continue;
+      Dwarf_Die child = nullptr;
+      if (dwarf_child(cu, &child, &err) == DW_DLV_OK) {
+        while (child) {
+          if (more) more = visit(child);
+          Dwarf_Die sib = nullptr;
+          int rc = dwarf_siblingof_b(dbg_, child, true, &sib, &err);
+          dwarf_dealloc_die(child);
+          child = rc == DW_DLV_OK ? sib : nullptr;
+        }
+      }
+      dwarf_dealloc_die(cu);
+    }
+    // Finish the unit iteration so that a second walk starts from the first unit.
+    while (!more && dwarf_next_cu_header_d(dbg_, true, &hdrLen, &version, &abbrev, &addrSize, &lenSize, &extSize, &sig,
+                                           &typeOff, &next, &cuType, &err) == DW_DLV_OK) {
+    }
+  }
+
+  Dwarf_Debug dbg() const { return dbg_; }
+
+ private:
+  std::string path_;
+  Dwarf_Debug dbg_ = nullptr;
+};
+
+Dwarf_Half tagOf(Dwarf_Die d) {
+  Dwarf_Half t = 0;
+  dwarf_tag(d, &t, nullptr);
+  return t;
+}
+
+std::string nameOf(Dwarf_Die d) {
+  char* n = nullptr;
+  if (dwarf_diename(d, &n, nullptr) != DW_DLV_OK || !n) return {};
+  return n;
+}
+
+bool isDeclaration(Dwarf_Die d) {
+  Dwarf_Bool has = false;
+  return dwarf_hasattr(d, DW_AT_declaration, &has, nullptr) == DW_DLV_OK && has;
+}
+
+std::optional<uint64_t> byteSize(Dwarf_Die d) {
+  Dwarf_Unsigned n = 0;
+  if (dwarf_bytesize(d, &n, nullptr) != DW_DLV_OK) return std::nullopt;
+  return n;
+}
+
+std::optional<int64_t> numberAttr(Dwarf_Die d, Dwarf_Half at) {
+  Dwarf_Attribute a = nullptr;
+  if (dwarf_attr(d, at, &a, nullptr) != DW_DLV_OK) return std::nullopt;
+  std::optional<int64_t> out;
+  Dwarf_Unsigned u = 0;
+  Dwarf_Signed s = 0;
+  Dwarf_Half form = 0;
+  dwarf_whatform(a, &form, nullptr);
+  if (form == DW_FORM_sdata || form == DW_FORM_implicit_const) {
+    if (dwarf_formsdata(a, &s, nullptr) == DW_DLV_OK) out = s;
+  } else if (dwarf_formudata(a, &u, nullptr) == DW_DLV_OK) {
+    out = int64_t(u);
+  } else if (dwarf_formsdata(a, &s, nullptr) == DW_DLV_OK) {
+    out = s;
+  }
+  dwarf_dealloc_attribute(a);
+  return out;
+}
+
+// A short, stable name for the type a DIE refers to (DW_AT_type), without recursing into
+// aggregate members: "int", "struct list_head", "ptr", "array[4] of char"...
+std::string typeName(Dwarf_Debug dbg, Dwarf_Die d, int depth = 0) {
+  if (depth > 8) return "...";
+  Dwarf_Attribute a = nullptr;
+  if (dwarf_attr(d, DW_AT_type, &a, nullptr) != DW_DLV_OK) return "void";
+  Dwarf_Off off = 0;
+  Dwarf_Bool isInfo = true;
+  int rc = dwarf_global_formref(a, &off, nullptr);
+  dwarf_dealloc_attribute(a);
+  if (rc != DW_DLV_OK) return "?";
+  Dwarf_Die t = nullptr;
+  if (dwarf_offdie_b(dbg, off, isInfo, &t, nullptr) != DW_DLV_OK) return "?";
+  std::string out;
+  switch (tagOf(t)) {
+    case DW_TAG_base_type: out = nameOf(t); break;
+    case DW_TAG_structure_type: out = "struct " + nameOf(t); break;
+    case DW_TAG_union_type: out = "union " + nameOf(t); break;
+    case DW_TAG_enumeration_type: out = "enum " + nameOf(t); break;
+    case DW_TAG_typedef: out = nameOf(t); break;
+    case DW_TAG_pointer_type: out = "ptr"; break;
+    case DW_TAG_subroutine_type: out = "fn"; break;
+    case DW_TAG_const_type: out = "const " + typeName(dbg, t, depth + 1); break;
+    case DW_TAG_volatile_type: out = "volatile " + typeName(dbg, t, depth + 1); break;
+    case DW_TAG_array_type: {
+      std::string dims;
+      Dwarf_Die sub = nullptr;
+      if (dwarf_child(t, &sub, nullptr) == DW_DLV_OK) {
+        while (sub) {
+          auto ub = numberAttr(sub, DW_AT_upper_bound);
+          auto cnt = numberAttr(sub, DW_AT_count);
+          dims += fmt::format("[{}]", cnt ? *cnt : ub ? *ub + 1 : 0);
+          Dwarf_Die next = nullptr;
+          int r = dwarf_siblingof_b(dbg, sub, true, &next, nullptr);
+          dwarf_dealloc_die(sub);
+          sub = r == DW_DLV_OK ? next : nullptr;
+        }
+      }
+      out = typeName(dbg, t, depth + 1) + dims;
+      break;
+    }
+    default: out = fmt::format("tag{}", tagOf(t)); break;
+  }
+  dwarf_dealloc_die(t);
+  return out;
+}
+
+std::string layoutOf(Dwarf_Debug dbg, Dwarf_Die d, bool isEnum) {
+  std::string out = fmt::format("size={}", byteSize(d).value_or(0));
+  Dwarf_Die m = nullptr;
+  if (dwarf_child(d, &m, nullptr) != DW_DLV_OK) return out;
+  while (m) {
+    Dwarf_Half t = tagOf(m);
+    if (isEnum && t == DW_TAG_enumerator) {
+      out += fmt::format(";{}={}", nameOf(m), numberAttr(m, DW_AT_const_value).value_or(0));
+    } else if (!isEnum && t == DW_TAG_member) {
+      auto off = numberAttr(m, DW_AT_data_member_location);
+      auto bit = numberAttr(m, DW_AT_data_bit_offset);
+      auto bits = numberAttr(m, DW_AT_bit_size);
+      out += fmt::format(";{}@{}", nameOf(m), off ? *off * 8 : bit.value_or(0));
+      if (bits) out += fmt::format("/{}", *bits);
+      out += ":" + typeName(dbg, m);
+    }
+    Dwarf_Die next = nullptr;
+    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
+    dwarf_dealloc_die(m);
+    m = r == DW_DLV_OK ? next : nullptr;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, uint64_t> structSizes(const std::string& path, const std::set<std::string>& names) {
+  DwarfFile f(path);
+  if (!f.ok()) throw InputError(path, "has no DWARF debug information (build the kernel with CONFIG_DEBUG_INFO)");
+  std::map<std::string, uint64_t> out;
+  f.forEachTopLevel([&](Dwarf_Die d) {
+    if (tagOf(d) == DW_TAG_structure_type && !isDeclaration(d)) {
+      std::string n = nameOf(d);
+      if (names.count(n) && !out.count(n))
+        if (auto sz = byteSize(d)) out[n] = *sz;
+    }
+    return out.size() < names.size();
+  });
+  return out;
+}
+
+std::map<std::string, std::string> typeLayouts(const std::string& path) {
+  DwarfFile f(path);
+  std::map<std::string, std::string> out;
+  if (!f.ok()) return out;
+  f.forEachTopLevel([&](Dwarf_Die d) {
+    Dwarf_Half t = tagOf(d);
+    const char* kind = t == DW_TAG_structure_type ? "struct " : t == DW_TAG_union_type ? "union "
+                       : t == DW_TAG_enumeration_type                                  ? "enum "
+                                                                                       : nullptr;
+    if (!kind || isDeclaration(d)) return true;
+    std::string n = nameOf(d);
+    if (n.empty()) return true;
+    out.emplace(kind + n, layoutOf(f.dbg(), d, t == DW_TAG_enumeration_type));
+    return true;
+  });
+  return out;
+}
+
+}  // namespace lpb::elf

@@ -1,0 +1,27 @@
+// Type facts from DWARF debug information, read with libdwarf.
+//
+// Two users: the kernel profile asks vmlinux how big the structs behind special-section
+// entries are (`struct bug_entry`, `struct jump_entry`, ...: their sizes depend on the
+// architecture, the version and the configuration); the differ asks a compilation unit,
+// built original and patched, whether the patch changed the layout of a type that
+// code outside the patch still uses.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+namespace lpb::elf {
+
+// Byte sizes of the named struct types (defined, not declared) in `path`'s DWARF.
+// Missing names are absent from the result. Throws InputError when `path` has no DWARF.
+std::map<std::string, uint64_t> structSizes(const std::string& path, const std::set<std::string>& names);
+
+// Every named struct, union and enum type defined in one object's DWARF, each with a
+// one-line description of its layout: the size, then every member as name@offset:type
+// (an enum: every enumerator as name=value). Equal strings mean equal layouts.
+// Keyed "struct foo", "union bar", "enum baz". Empty when the object has no DWARF.
+std::map<std::string, std::string> typeLayouts(const std::string& path);
+
+}  // namespace lpb::elf

@@ -1,0 +1,43 @@
+// Compiling the units a patch affects, original and patched, with kbuild's own command
+// lines plus -ffunction-sections -fdata-sections (so that every function and object sits
+// in its own section, which is what the differ compares).
+//
+// Only these units are compiled, never the kernel. The original objects do not change
+// between patches of the same tree, so they are kept in a cache keyed by the command
+// line and the size and time of every file the unit read; the patched ones are always
+// compiled fresh. All compiles of a run go out at once, `jobs` at a time.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kbuild/KernelTree.h"
+#include "kbuild/Patch.h"
+
+namespace lpb::kbuild {
+
+struct CompileSettings {
+  std::string workDir;      // where the patched objects go
+  std::string cacheDir;     // where original objects are kept across runs ("" = no cache)
+  std::vector<std::string> extraIncludes;  // -I directories added to every compile (lp-build's header)
+  unsigned jobs = 2;
+  std::function<void(const std::string& what)> progress;  // called as each compile ends
+};
+
+struct UnitObjects {
+  Unit unit;
+  std::string original, patched;  // object files
+  bool originalFromCache = false;
+  double seconds = 0;             // wall time of this unit's compiles
+};
+
+// Throws elf::InputError("SRC: error ...") when a unit fails to compile.
+std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& shadow, const std::vector<Unit>& units,
+                                      const CompileSettings& settings);
+
+// The compile command for `unit` as lp-build runs it (for tools that want the flags).
+std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::string& output,
+                                           const std::vector<std::string>& extraIncludes);
+
+}  // namespace lpb::kbuild
