@@ -15,13 +15,17 @@
 //
 // Kernels are built with -mprofile-kernel: after the global entry, `mflr r0; bl _mcount`
 // is the ftrace location (newer kernels may use patchable-function-entry nops instead).
-// Livepatch's ftrace handler adds a stack frame before calling the new function, which is
-// why functions taking arguments on the stack are a concern (see the pre-flight rules).
+// The first livepatch support added a stack frame on the way to the new function, which is
+// why functions taking arguments on the stack are a concern (checkStackArguments below).
 //
 // Instructions are 4 bytes; a __LINE__ travels as `li rN,imm` (addi rN,0,imm).
 #include <elf.h>
 
 #include <array>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
 #include <fmt/format.h>
 
 #include "arch/Target.h"
@@ -132,6 +136,85 @@ class PPC64le final : public Target {
   }
 
   std::span<const SpecialSection> specialSections() const override { return kSpecial; }
+
+  // ELFv2 passes the first eight doublewords of arguments in r3-r10 (floating point ones in
+  // f1-f13, each still using up a doubleword position); an aggregate takes as many
+  // doublewords as its size, starting at an even one when it is quadword aligned, and
+  // whatever lies beyond the eighth doubleword is read by the callee from the parameter save
+  // area of its caller's frame, at a fixed offset from r1 (32 bytes + 8 per doubleword). A
+  // variadic function always reads its arguments from that area (va_arg walks it), so it
+  // counts as receiving them on the stack.
+  //
+  // Livepatch reaches the new function from the old one's ftrace entry. If that path opens a
+  // stack frame of its own before branching to the new function (the first ppc64le
+  // livepatch support did: a mini frame for a TOC-restoring return helper), r1 no longer
+  // points at the caller's frame and the new function reads its stack arguments from the
+  // wrong place. Kernels whose handler keeps the saved TOC and return address on a separate
+  // per-thread livepatch stack (thread_info->livepatch_sp) leave r1 alone and are safe.
+  StackArguments checkStackArguments(std::span<const Parameter> params, bool variadic,
+                                     const std::string& kernelSourceDir) const override {
+    unsigned doublewords = 0;
+    for (const Parameter& p : params) {
+      unsigned n = p.size == 0 ? 1 : static_cast<unsigned>((p.size + 7) / 8);
+      if (p.align >= 16 && (doublewords & 1)) ++doublewords;
+      doublewords += n;
+    }
+    StackArguments r;
+    if (!variadic && doublewords <= 8) return r;
+    r.onStack = true;
+    std::string how = variadic ? "it is variadic (va_arg reads the caller's parameter save area)"
+                               : fmt::format("its arguments take {} doublewords, {} more than r3-r10 hold",
+                                             doublewords, doublewords - 8);
+    switch (livepatchEntryOf(kernelSourceDir)) {
+      case LivepatchEntry::SeparateStack:
+        r.reason = how + "; this kernel's livepatch handler keeps its state on the separate livepatch stack "
+                         "(thread_info->livepatch_sp), so the caller's frame stays where the function expects it";
+        break;
+      case LivepatchEntry::AddsFrame:
+        r.safe = false;
+        r.reason = how + "; this kernel's livepatch entry opens a stack frame before calling the new function, "
+                         "so the replacement would read its stack arguments from the wrong place. Patch the "
+                         "callers instead, or change the function to take its arguments in registers (a struct "
+                         "pointer) in a new function that the patched callers use";
+        break;
+      case LivepatchEntry::Unknown:
+        r.safe = false;
+        r.reason = how + "; no ppc64le livepatch handler that keeps a separate livepatch stack was found in " +
+                   kernelSourceDir + "/arch/powerpc, so lp-build cannot show that the stack arguments stay "
+                   "reachable. Patch the callers instead";
+        break;
+    }
+    return r;
+  }
+
+ private:
+  enum class LivepatchEntry { SeparateStack, AddsFrame, Unknown };
+  // Reads the ppc64 ftrace entry code of the kernel source (its place moved over the years:
+  // entry_64.S, then trace/ftrace_64_mprofile.S, now trace/ftrace_entry.S).
+  static LivepatchEntry livepatchEntryOf(const std::string& src) {
+    static std::mutex lock;
+    static std::map<std::string, LivepatchEntry> cache;
+    std::lock_guard<std::mutex> g(lock);
+    auto it = cache.find(src);
+    if (it != cache.end()) return it->second;
+    LivepatchEntry found = LivepatchEntry::Unknown;
+    for (const char* f : {"arch/powerpc/kernel/trace/ftrace_entry.S", "arch/powerpc/kernel/trace/ftrace_64_mprofile.S",
+                          "arch/powerpc/kernel/entry_64.S"}) {
+      std::ifstream in(src + "/" + f);
+      if (!in) continue;
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string text = ss.str();
+      bool handler = text.find("livepatch_handler") != std::string::npos ||
+                     text.find("klp_return_helper") != std::string::npos;
+      if (!handler) continue;
+      // The separate stack: the handler pushes onto TI_livepatch_sp instead of r1.
+      found = text.find("livepatch_sp") != std::string::npos ? LivepatchEntry::SeparateStack : LivepatchEntry::AddsFrame;
+      break;
+    }
+    cache[src] = found;
+    return found;
+  }
 };
 
 }  // namespace

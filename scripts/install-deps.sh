@@ -6,7 +6,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 binutils
       libelf-dev libdwarf-dev libfmt-dev libcli11-dev doctest-dev
-      nlohmann-json3-dev libxxhash-dev libzydis-dev zlib1g-dev patch)
+      nlohmann-json3-dev libxxhash-dev libzydis-dev zlib1g-dev patch
+      libclang-cpp16-dev libclang-16-dev llvm-16-dev)  # Clang 16 LibTooling: lp-build check
 for arg in "$@"; do
   case "$arg" in
     # Objects for every supported architecture are compiled at test time: GCC cross

@@ -1,0 +1,98 @@
+// `lp-build check PATCH...`: pre-flight, can this fix be live-patched as it is? (preflight/)
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "cli/Commands.h"
+#include "elfgen/ElfObject.h"
+#include "preflight/Check.h"
+
+namespace lpb::cli {
+namespace fs = std::filesystem;
+
+void addCheckCommand(CLI::App& app, CheckArgs& a) {
+  CLI::App* c = app.add_subcommand("check", "Pre-flight: can these patches be live-patched as they are? "
+                                            "(source-level, in seconds; exit 0 ok, 1 refused, 2 bad input)");
+  c->add_option("patches", a.patches, "the fix, as unified diffs (-p1)")->required();
+  c->add_option("-s,--sourcedir", a.sourceDir,
+                "configured and built kernel tree (default: the cached build of scripts/kernel/build-kernel.sh)");
+  c->add_option("-c,--config", a.config, "kernel .config (default: the tree's)");
+  c->add_option("-v,--vmlinux", a.vmlinux, "vmlinux of the running kernel (default: the tree's)");
+  c->add_option("--arch", a.arch, "architecture for the architecture rules (x86_64, ppc64le, ...; default: the tree's)");
+  c->add_option("--json", a.json, "write the report as JSON");
+  c->add_flag("--deep", a.deep, "also compile the units and diff the objects; report where the verdicts differ");
+}
+
+namespace {
+
+// The tree scripts/kernel/build-kernel.sh left in the cache: an O= build whose `source`
+// link names the source. The newest complete one when there are several.
+kbuild::TreeOptions defaultTree() {
+  const char* env = std::getenv("LPB_CACHE");
+  fs::path kernels = fs::path(env && *env ? env : "/var/cache/lp-build") / "kernels";
+  fs::path best;
+  fs::file_time_type bestTime;
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(kernels, ec)) {
+    if (!fs::exists(d.path() / ".lpb-complete")) continue;
+    auto t = fs::last_write_time(d.path() / ".lpb-complete", ec);
+    if (best.empty() || t > bestTime) best = d.path(), bestTime = t;
+  }
+  if (best.empty())
+    throw elf::InputError(kernels.string(), "no built kernel tree; give -s DIR or run scripts/kernel/build-kernel.sh");
+  kbuild::TreeOptions o;
+  o.objDir = best.string();
+  o.sourceDir = fs::weakly_canonical(best / "source", ec).string();
+  return o;
+}
+
+}  // namespace
+
+int runCheck(const CheckArgs& a) {
+  try {
+    preflight::CheckOptions opts;
+    opts.patches = a.patches;
+    opts.tree = a.sourceDir.empty() ? defaultTree() : kbuild::TreeOptions{a.sourceDir, "", "", "", ""};
+    opts.tree.config = a.config;
+    opts.tree.vmlinux = a.vmlinux;
+    opts.arch = a.arch;
+    opts.deep = a.deep;
+    preflight::CheckReport r = preflight::check(opts);
+
+    // Everything is decided before anything is printed: bad input leaves no partial report.
+    std::string text;
+    for (const auto& f : r.findings) {
+      text += fmt::format("{}:{}: {} [{}] {}: {}\n", f.file, f.line, preflight::verdictName(f.verdict), f.rule,
+                          f.entity, f.why);
+      if (!f.instead.empty() && f.verdict != preflight::Verdict::Ok) text += fmt::format("    instead: {}\n", f.instead);
+    }
+    for (const auto& n : r.deepNotes) text += "deep: " + n + "\n";
+    size_t counts[3] = {0, 0, 0};
+    for (const auto& f : r.findings) ++counts[static_cast<int>(f.verdict)];
+    double parse = 0;
+    for (const auto& u : r.units) parse += u.seconds;
+    text += fmt::format("lp-build: check: {} ok, {} warn, {} refuse; {} units parsed in {:.2f} s (tree {:.2f} s)\n",
+                        counts[0], counts[1], counts[2], r.units.size(), parse, r.treeSeconds);
+    if (!a.json.empty()) {
+      std::string tmp = a.json + ".tmp";
+      {
+        std::ofstream out(tmp);
+        out << r.toJson().dump(2) << "\n";
+        if (!out) throw elf::InputError(a.json, "cannot write");
+      }
+      fs::rename(tmp, a.json);
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return r.refused() ? 1 : 0;
+  } catch (const elf::InputError& e) {
+    fmt::print(stderr, "lp-build: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "lp-build: {}\n", e.what());
+    return 2;
+  }
+}
+
+}  // namespace lpb::cli

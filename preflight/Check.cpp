@@ -1,0 +1,319 @@
+// Orchestration of `lp-build check`: tree, patches, shadow tree, the Clang parses (one
+// lpb-unit-model process per parse, original and patched side by side), rules, report.
+#include "preflight/Check.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <regex>
+
+#include "elfgen/ElfObject.h"
+#include "kbuild/Patch.h"
+#include "preflight/Scan.h"
+#include "preflight/State.h"
+
+extern char** environ;
+
+namespace lpb::preflight {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string_view verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::Ok: return "ok";
+    case Verdict::Warn: return "warn";
+    case Verdict::Refuse: return "refuse";
+  }
+  return "?";
+}
+
+bool CheckReport::refused() const {
+  for (const auto& f : findings)
+    if (f.verdict == Verdict::Refuse) return true;
+  return false;
+}
+
+json CheckReport::toJson() const {
+  json j;
+  j["arch"] = arch;
+  j["verdict"] = refused() ? "refuse" : "ok";
+  j["findings"] = json::array();
+  for (const auto& f : findings)
+    j["findings"].push_back({{"file", f.file},
+                             {"line", f.line},
+                             {"entity", f.entity},
+                             {"rule", f.rule},
+                             {"verdict", verdictName(f.verdict)},
+                             {"why", f.why},
+                             {"instead", f.instead},
+                             {"changesWith", f.changesWith}});
+  j["hunks"] = json::array();
+  for (const auto& h : hunks)
+    j["hunks"].push_back({{"file", h.file},
+                          {"old", {h.oldStart, h.oldLines}},
+                          {"new", {h.newStart, h.newLines}},
+                          {"entities", h.entities}});
+  j["units"] = json::array();
+  for (const auto& u : units) j["units"].push_back({{"unit", u.unit}, {"seconds", u.seconds}});
+  j["treeSeconds"] = treeSeconds;
+  if (deepRan) j["deep"] = deepNotes;
+  return j;
+}
+
+bool State::inVmlinux(const std::string& symbol) {
+  if (!vmlinuxLoaded) {
+    vmlinuxLoaded = true;
+    std::string map = fs::path(tree.vmlinuxPath().empty() ? tree.objDir() + "/vmlinux" : tree.vmlinuxPath())
+                          .parent_path() / "System.map";
+    std::ifstream in(map);
+    std::string addr, type, name;
+    while (in >> addr >> type >> name) vmlinuxSymbols.insert(name);
+  }
+  return vmlinuxSymbols.count(symbol) > 0;
+}
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string defaultHelper() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "lpb-unit-model").string();
+}
+
+// Starts `argv` with stdout and stderr going to files; returns the pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw elf::InputError(argv[0], "cannot run the Clang helper: " + std::string(strerror(rc)));
+  return pid;
+}
+
+// Parses one unit original and patched, in parallel.
+ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTree& shadow, const std::string& work,
+                     UnitTime& time) {
+  auto start = std::chrono::steady_clock::now();
+  kbuild::CompileCommand orig = s.tree.compileCommand(unit);
+  kbuild::CompileCommand patched = shadow.patchedCommand(s.tree, orig);
+  std::string helper = s.opts.helper.empty() ? defaultHelper() : s.opts.helper;
+  std::string tag = unit.object;
+  std::replace(tag.begin(), tag.end(), '/', '_');
+  struct Run {
+    std::string out, err;
+    pid_t pid;
+  };
+  auto launch = [&](const kbuild::CompileCommand& c, const std::string& root, const std::string& side) {
+    std::vector<std::string> argv{helper, "--cwd", s.tree.objDir()};
+    for (const auto& f : s.touched) argv.insert(argv.end(), {"--interest", root + "/" + f});
+    argv.push_back("--");
+    argv.insert(argv.end(), c.compiler.begin(), c.compiler.end());
+    Run r{work + "/" + tag + "." + side + ".json", work + "/" + tag + "." + side + ".err", -1};
+    r.pid = spawn(argv, r.out, r.err);
+    return r;
+  };
+  Run runs[2] = {launch(orig, s.tree.sourceDir(), "orig"), launch(patched, s.shadowRoot, "patched")};
+  json models[2];
+  std::string failure;
+  for (int i = 0; i < 2; ++i) {
+    int status = 0;
+    waitpid(runs[i].pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string msg = readFile(runs[i].err);
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      // Name files as the user knows them: the shadow tree stands for the patched source.
+      for (size_t at; (at = msg.find(s.shadowRoot + "/")) != std::string::npos;) msg.erase(at, s.shadowRoot.size() + 1);
+      for (size_t at; (at = msg.find(s.tree.sourceDir() + "/")) != std::string::npos;)
+        msg.erase(at, s.tree.sourceDir().size() + 1);
+      if (msg.empty()) msg = fmt::format("the Clang helper ended with status {}", status);
+      if (failure.empty())
+        failure = fmt::format("{} unit {} does not parse: {}", i == 0 ? "original" : "patched", unit.object, msg);
+      continue;
+    }
+    try {
+      models[i] = json::parse(readFile(runs[i].out));
+    } catch (const std::exception& e) {
+      failure = "the Clang helper's output does not read: " + std::string(e.what());
+    }
+  }
+  if (!failure.empty()) throw elf::InputError(unit.source, failure);
+  time = {unit.object, secondsSince(start)};
+  return {unit, std::move(models[0]), std::move(models[1])};
+}
+
+bool isHeader(const std::string& f) { return f.size() > 2 && f.compare(f.size() - 2, 2, ".h") == 0; }
+bool isC(const std::string& f) { return f.size() > 2 && f.compare(f.size() - 2, 2, ".c") == 0; }
+
+// The hunks of a unified diff: "+++ b/PATH" then "@@ -a,b +c,d @@" lines.
+std::vector<Hunk> readHunks(const std::string& patchPath) {
+  std::vector<Hunk> out;
+  std::ifstream in(patchPath);
+  std::string line, file;
+  static const std::regex hunk(R"(^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@)");
+  while (std::getline(in, line)) {
+    if (line.rfind("+++ ", 0) == 0) {
+      std::string p = line.substr(4);
+      auto tab = p.find('\t');
+      if (tab != std::string::npos) p = p.substr(0, tab);
+      auto slash = p.find('/');
+      file = slash == std::string::npos ? p : p.substr(slash + 1);
+      continue;
+    }
+    std::smatch m;
+    if (std::regex_search(line, m, hunk)) {
+      Hunk h;
+      h.file = file;
+      h.oldStart = static_cast<unsigned>(std::stoul(m[1]));
+      h.oldLines = m[2].matched ? static_cast<unsigned>(std::stoul(m[2])) : 1;
+      h.newStart = static_cast<unsigned>(std::stoul(m[3]));
+      h.newLines = m[4].matched ? static_cast<unsigned>(std::stoul(m[4])) : 1;
+      out.push_back(h);
+    }
+  }
+  return out;
+}
+
+// Names the declarations each hunk overlaps, in the original or the patched model.
+void mapHunks(const State& s, std::vector<Hunk>& hunks) {
+  for (Hunk& h : hunks) {
+    auto fileIt = std::find(s.touched.begin(), s.touched.end(), h.file);
+    auto unitIt = s.unitOfFile.find(h.file);
+    if (fileIt == s.touched.end() || unitIt == s.unitOfFile.end()) continue;
+    int idx = static_cast<int>(fileIt - s.touched.begin());
+    std::set<std::string> seen;
+    auto scan = [&](const json& model, unsigned start, unsigned count) {
+      unsigned end = start + (count ? count - 1 : 0);
+      for (const auto& e : model["entities"]) {
+        if (e["file"] != idx) continue;
+        unsigned b = e["line"], en = e["endLine"];
+        if (b <= end && en >= start) {
+          std::string name = e["kind"].get<std::string>() + " " + e["name"].get<std::string>();
+          if (seen.insert(name).second) h.entities.push_back(name);
+        }
+      }
+    };
+    const ParsedUnit& u = s.units[unitIt->second];
+    scan(u.orig, h.oldStart, h.oldLines);
+    scan(u.patched, h.newStart, h.newLines);
+  }
+}
+
+}  // namespace
+
+CheckReport check(const CheckOptions& opts) {
+  CheckReport report;
+  auto treeStart = std::chrono::steady_clock::now();
+  std::vector<kbuild::Patch> patches;
+  for (const auto& p : opts.patches) patches.push_back(kbuild::readPatch(p));
+  kbuild::KernelTree tree = kbuild::KernelTree::open(opts.tree);
+
+  State s(tree, opts);
+  // Every touched file must be in the tree (or created by the patch) and reach a built unit.
+  std::vector<kbuild::Unit> toParse;
+  std::set<std::string> parsedObjects;
+  auto addUnit = [&](const kbuild::Unit& u) {
+    if (parsedObjects.insert(u.object).second) toParse.push_back(u);
+  };
+  for (const kbuild::Patch& p : patches)
+    for (const kbuild::PatchFile& f : p.files)
+      if (std::find(s.touched.begin(), s.touched.end(), f.path) == s.touched.end()) s.touched.push_back(f.path);
+  for (const kbuild::Patch& p : patches) {
+    for (const kbuild::PatchFile& f : p.files) {
+      if (!f.created && !fs::exists(tree.sourceDir() + "/" + f.path))
+        throw elf::InputError(p.path, f.path + ": not in the kernel tree " + tree.sourceDir());
+      if (isC(f.path)) {
+        if (f.created || f.deleted)
+          throw elf::InputError(p.path, f.path + ": the patch " + (f.created ? "creates" : "deletes") +
+                                            " a source file; a livepatch replaces functions of units the kernel "
+                                            "already has");
+        std::optional<kbuild::Unit> u = tree.unitForSource(f.path);
+        if (!u) throw elf::InputError(f.path, "not built in this kernel configuration (no kbuild record)");
+        addUnit(*u);
+        s.unitOfFile[f.path] = std::find_if(toParse.begin(), toParse.end(),
+                                            [&](const kbuild::Unit& x) { return x.object == u->object; }) -
+                               toParse.begin();
+      }
+    }
+  }
+  for (const std::string& f : s.touched) {
+    if (!isHeader(f) || s.unitOfFile.count(f)) continue;
+    // A header is described by a unit that includes it: one of the patched .c files if one
+    // does, else the first unit of the build that reads it.
+    std::vector<kbuild::Unit> users = tree.unitsAffectedBy({f});
+    if (users.empty()) continue;  // reported by the rules as reaching no unit
+    size_t pick = users.size();
+    for (size_t i = 0; i < users.size() && pick == users.size(); ++i)
+      if (parsedObjects.count(users[i].object)) pick = i;
+    if (pick == users.size()) pick = 0;
+    addUnit(users[pick]);
+    s.unitOfFile[f] = std::find_if(toParse.begin(), toParse.end(),
+                                   [&](const kbuild::Unit& x) { return x.object == users[pick].object; }) -
+                      toParse.begin();
+  }
+
+  // The architecture: --arch, else what the first unit's built object says.
+  if (!opts.arch.empty()) {
+    s.target = arch::targetNamed(opts.arch);
+    if (!s.target) throw elf::InputError("--arch", opts.arch + ": not an architecture lp-build knows");
+  } else if (!toParse.empty()) {
+    std::string obj = tree.objDir() + "/" + toParse[0].object;
+    if (fs::exists(obj)) s.target = arch::targetFor(elf::ElfObject::open(obj));
+  }
+  report.arch = s.target ? std::string(s.target->name()) : "";
+
+  char tmpl[] = "/tmp/lp-build-check-XXXXXX";
+  std::string base = opts.workRoot.empty() ? "" : opts.workRoot + "/lp-build-check-XXXXXX";
+  std::vector<char> buf(base.begin(), base.end());
+  buf.push_back('\0');
+  char* made = mkdtemp(base.empty() ? tmpl : buf.data());
+  if (!made) throw elf::InputError(base.empty() ? "/tmp" : opts.workRoot, "cannot create a work directory");
+  std::string work = made;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+
+  kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, work + "/shadow");
+  s.shadowRoot = shadow.root();
+  report.treeSeconds = secondsSince(treeStart);
+
+  for (const kbuild::Unit& u : toParse) {
+    UnitTime t;
+    s.units.push_back(parseUnit(s, u, shadow, work, t));
+    report.units.push_back(t);
+  }
+
+  applyRules(s);
+  report.findings = std::move(s.findings);
+  for (const auto& p : opts.patches) {
+    std::vector<Hunk> h = readHunks(p);
+    report.hunks.insert(report.hunks.end(), h.begin(), h.end());
+  }
+  mapHunks(s, report.hunks);
+  if (opts.deep) runDeep(s, report);
+  return report;
+}
+
+}  // namespace lpb::preflight

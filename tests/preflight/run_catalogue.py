@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Runs `lp-build check` on every case of testdata/preflight/ against the cached Linux 6.12
+build and compares the findings with the case's `expect` file:
+
+  exit N                          the exit status
+  args ARG...                     extra arguments for lp-build check
+  VERDICT RULE ENTITY             a finding that must be reported (verdict ok/warn/refuse)
+  changes RULE ENTITY NAME        that finding names NAME among the functions changing with it
+  not RULE [ENTITY]               no finding with this rule (or this verdict) [for this entity]
+  error TEXT                      stderr contains TEXT (bad input), and stdout is empty
+  deep                            also run with --deep and require no disagreement notes
+
+Usage: run_catalogue.py LP_BUILD [CASE...]   (exit 77: skipped, with the reason)"""
+import glob, json, os, subprocess, sys, tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+catalogue = os.path.join(here, '..', '..', 'testdata', 'preflight')
+cache = os.environ.get('LPB_CACHE', '/var/cache/lp-build')
+
+def main():
+    lp_build = sys.argv[1]
+    trees = [d for d in glob.glob(os.path.join(cache, 'kernels', 'x86_64-*')) if os.path.exists(os.path.join(d, '.lpb-complete'))]
+    if not trees:
+        print(f'SKIP: no built Linux 6.12 tree under {cache}/kernels (run scripts/kernel/build-kernel.sh)')
+        return 77
+    names = sys.argv[2:] or sorted(os.listdir(catalogue))
+    failures, checks = [], 0
+    for name in names:
+        case = os.path.join(catalogue, name)
+        expect = [l.split() for l in open(os.path.join(case, 'expect')) if l.strip() and not l.startswith('#')]
+        args = [a for l in expect if l[0] == 'args' for a in l[1:]]
+        with tempfile.TemporaryDirectory() as tmp:
+            out_json = os.path.join(tmp, 'r.json')
+            r = subprocess.run([lp_build, 'check', os.path.join(case, 'patch.diff'), '--json', out_json] + args,
+                               capture_output=True, text=True)
+            report = json.load(open(out_json)) if os.path.exists(out_json) else {'findings': []}
+        found = report['findings']
+        def fail(msg):
+            failures.append(f'{name}: {msg}\n  stdout: {r.stdout.strip()}\n  stderr: {r.stderr.strip()}')
+        for e in expect:
+            checks += 1
+            kind = e[0]
+            if kind == 'args':
+                continue
+            if kind == 'exit':
+                if r.returncode != int(e[1]): fail(f'exit {r.returncode}, expected {e[1]}')
+            elif kind == 'error':
+                text = ' '.join(e[1:])
+                if text not in r.stderr: fail(f'stderr lacks "{text}"')
+                if r.stdout: fail('output on bad input')
+            elif kind == 'not':
+                sel = [f for f in found if e[1] in (f['rule'], f['verdict']) and (len(e) < 3 or f['entity'] == ' '.join(e[2:]))]
+                if sel: fail(f'unexpected {sel[0]["verdict"]} [{sel[0]["rule"]}] {sel[0]["entity"]}')
+            elif kind == 'changes':
+                sel = [f for f in found if f['rule'] == e[1] and f['entity'] == e[2]]
+                if not sel or e[3] not in sel[0]['changesWith']:
+                    fail(f'[{e[1]}] {e[2]} does not name {e[3]} among {sel[0]["changesWith"] if sel else "(no finding)"}')
+            elif kind in ('ok', 'warn', 'refuse'):
+                entity = ' '.join(e[2:])
+                if not [f for f in found if f['verdict'] == kind and f['rule'] == e[1] and f['entity'] == entity]:
+                    fail(f'no {kind} [{e[1]}] {entity}')
+            else:
+                fail(f'unknown expectation {e}')
+        print(f'{"FAIL" if any(x.startswith(name + ":") for x in failures) else "ok  "} {name}')
+    for f in failures: print(f)
+    print(f'{len(names)} cases, {checks} expectations, {len(failures)} failed')
+    return 1 if failures else 0
+
+sys.exit(main())
