@@ -20,9 +20,11 @@
 #               of every ok case on the unpatched kernel and checks expect.before;
 #               also checks on the host that every case's expectations discriminate.
 # Environment: LPB_BIN (default <repo>/build/lp-build), LPB_BUILD_TIMEOUT (s, default
-# 1800), LPB_PREBUILT=DIR (no lp-build: boot DIR/livepatch-CASE.ko instead, e.g.
-# hand-written reference patches, to check the guest flow and the expectations;
-# refusal cases are skipped), and lib.sh's LPB_TEST_OUT, LPB_KEEP, LPB_QEMU_TIMEOUT, LPB_QEMU_QUIET.
+# 1800), LPB_BUILD_JOBS (lp-build -j, default 1: the test machines are shared),
+# LPB_PREBUILT=DIR (no lp-build: boot DIR/livepatch-CASE.ko instead, e.g. the
+# hand-written references of patches-reference.sh, to check the guest flow and the
+# expectations; refusal cases are skipped), and lib.sh's LPB_TEST_OUT, LPB_KEEP,
+# LPB_QEMU_TIMEOUT, LPB_QEMU_QUIET.
 # Exit: 0 all checks passed, 1 a check failed, 77 lp-build has no `build` command.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,7 +58,7 @@ lpb_kernel
 
 # load_case CASE: the case's settings in expect, rule, modules, late_load.
 load_case() {
-  expect=""; rule=""; modules=""; late_load=no
+  expect=""; rule=""; modules=""; late_load=no; ko_check=
   # shellcheck disable=SC1090
   . "$cases_dir/$1/case.conf"
 }
@@ -235,7 +237,7 @@ for c in "${cases[@]}"; do
   if [ -n "${LPB_PREBUILT:-}" ]; then
     : >"$o/lp-build.err"; rc=0
   else
-    ( cd "$o" && timeout "${LPB_BUILD_TIMEOUT:-1800}" nice -n 10 "$LPB_BIN" build "$o/$c.diff" -o "$ko" --json "$json" ) \
+    ( cd "$o" && timeout "${LPB_BUILD_TIMEOUT:-1800}" nice -n 10 "$LPB_BIN" build "$o/$c.diff" -j "${LPB_BUILD_JOBS:-1}" -o "$ko" --json "$json" ) \
       >"$o/lp-build.out" 2>"$o/lp-build.err"
     rc=$?
   fi
@@ -269,6 +271,10 @@ for c in "${cases[@]}"; do
   [ -n "$modname" ] || modname="livepatch-$c"
   lpb_check "$c: module has modinfo livepatch=Y" test "$(modinfo -F livepatch "$ko" 2>/dev/null)" = Y
   P="${modname//-/_}"
+  # ko_check (case.conf): a host-side check of the module file, with KO set.
+  if [ -n "$ko_check" ] && [ -z "${LPB_PREBUILT:-}" ]; then
+    lpb_check "$c: module check: $ko_check" env KO="$ko" bash -c "$ko_check"
+  fi
 
   files=("$here/guest/common.sh" "$ko")
   for f in observe.sh setup.sh teardown.sh; do [ -f "$d/$f" ] && files+=("$d/$f"); done
