@@ -85,6 +85,7 @@ same_as() {
 }
 
 differ() { ! cmp -s "$1" "$2"; }
+jq_true() { jq -e "$@" >/dev/null 2>&1; }
 
 # The guest-side helpers shared by every generated script.
 guest_lib() {
@@ -222,6 +223,9 @@ EOF
 fi
 
 # ---------------------------------------------------------------- lp-build mode
+# lp-build must never write into the user's tree: the kernel build dir and its source.
+ksrc="$(readlink -f "$KDIR/source")"
+stamp="$OUT/.tree-stamp"; touch "$stamp"; sleep 1
 for c in "${cases[@]}"; do
   echo "=== $c"
   load_case "$c"; d="$cases_dir/$c"; o="$OUT/cases/$c"; mkdir -p "$o"
@@ -253,7 +257,7 @@ for c in "${cases[@]}"; do
     lpb_check "$c: lp-build exits 1 (refused), got $rc" test "$rc" = 1
     lpb_check "$c: JSON status is refused (got '${status}')" test "$status" = refused
     lpb_check "$c: JSON refusals name rule $rule" \
-      jq -e --arg r "$rule" '[.refusals[]?.rule] | index($r) != null' "$json"
+      jq_true --arg r "$rule" '[.refusals[]?.rule] | index($r) != null' "$json"
     lpb_check "$c: stderr has 'lp-build: refuse [$rule]'" grep -qF "lp-build: refuse [$rule]" "$o/lp-build.err"
     lpb_check "$c: no module written" test ! -e "$ko"
     continue
@@ -271,9 +275,9 @@ for c in "${cases[@]}"; do
   [ -n "$modname" ] || modname="livepatch-$c"
   lpb_check "$c: module has modinfo livepatch=Y" test "$(modinfo -F livepatch "$ko" 2>/dev/null)" = Y
   P="${modname//-/_}"
-  # ko_check (case.conf): a host-side check of the module file, with KO set.
+  # ko_check (case.conf): a host-side check of the module, with KO and JSON set.
   if [ -n "$ko_check" ] && [ -z "${LPB_PREBUILT:-}" ]; then
-    lpb_check "$c: module check: $ko_check" env KO="$ko" bash -c "$ko_check"
+    lpb_check "$c: module check: $ko_check" env KO="$ko" JSON="$json" bash -c "$ko_check"
   fi
 
   files=("$here/guest/common.sh" "$ko")
@@ -299,4 +303,9 @@ for c in "${cases[@]}"; do
     lpb_check "$c: ... and is unpatched after disabling" same_as "$log" late-after "$d/expect.after"
   fi
 done
+if [ -z "${LPB_PREBUILT:-}" ]; then
+  touched="$(find "$KDIR" "$ksrc" -newer "$stamp" -print 2>/dev/null | head -n 20)"
+  [ -z "$touched" ] || { echo "written in the user's tree:"; echo "$touched" | sed 's/^/  /'; }
+  lpb_check "lp-build left the kernel tree and its source untouched" test -z "$touched"
+fi
 lpb_summary patches
