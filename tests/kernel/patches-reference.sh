@@ -16,13 +16,17 @@ src="$here/modules/patches-reference"
 work="$(mktemp -d --tmpdir lpb-patches-ref.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 grep -q '^# CONFIG_RELOCATABLE is not set' "$KDIR/.config" || { echo "kernel is relocatable: System.map addresses unusable" >&2; exit 1; }
-syms="chrdev_show chrdevs chrdevs_lock file_systems file_systems_lock get_taint saved_command_line reboot_type linux_proc_banner __set_task_comm"
+syms="chrdev_show chrdevs chrdevs_lock file_systems file_systems_lock get_taint saved_command_line reboot_type linux_proc_banner __set_task_comm sysctl_drop_caches proc_dointvec_minmax"
 defs=""
 for s in $syms; do
   a="$(awk -v s="$s" '$3 == s { print $1; exit }' "$KDIR/System.map")"
   [ -n "$a" ] || { echo "no $s in System.map" >&2; exit 1; }
   defs="$defs -DLPB_ADDR_$s=0x$a"
 done
+# Static locals: fs/drop_caches.c's stfu (the only "stfu.N" in vmlinux).
+a="$(awk '$3 ~ /^stfu\.[0-9]+$/ { print $1 }' "$KDIR/System.map")"
+[ "$(echo "$a" | wc -w)" = 1 ] || { echo "expected one stfu.N in System.map" >&2; exit 1; }
+defs="$defs -DLPB_ADDR_stfu=0x$a"
 mkdir -p "$work/ko"
 for f in "$src"/*.c; do
   c="$(basename "$f" .c)"
