@@ -22,10 +22,12 @@
 #include "differ/Differ.h"
 #include "elfgen/ElfObject.h"
 #include "kbuild/Compile.h"
+#include "kbuild/DefaultTree.h"
 #include "kbuild/KernelProfile.h"
 #include "kbuild/KernelTree.h"
 #include "kbuild/Patch.h"
 #include "kbuild/Shell.h"
+#include "kbuild/UnitDiffOptions.h"
 #include "module/PatchModule.h"
 #include "relocs/KernelSymbols.h"
 
@@ -56,21 +58,6 @@ void addBuildCommand(CLI::App& app, BuildArgs& a) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string dataDir() {
-  if (const char* d = std::getenv("LPB_DATA_DIR")) return d;
-  return LPB_DATA_DIR;
-}
-
-std::string cacheRoot() {
-  if (const char* c = std::getenv("LPB_CACHE")) return c;
-  std::string def = "/var/cache/lp-build";
-  std::error_code ec;
-  fs::create_directories(def, ec);
-  if (!ec && ::access(def.c_str(), W_OK) == 0) return def;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/tmp") + "/.cache/lp-build";
-}
 
 std::string moduleNameFor(const BuildArgs& a) {
   std::string n = a.name;
@@ -103,21 +90,10 @@ kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
   o.config = a.config;
   o.vmlinux = a.vmlinux;
   o.symvers = a.symvers;
-  if (!a.sourceDir.empty()) {
-    o.sourceDir = a.sourceDir;
-    return kbuild::KernelTree::open(o);
-  }
-  // The built-in default: Debian's linux-source-6.12, small livepatch-capable config,
-  // built once and cached (scripts/kernel/build-kernel.sh).
-  std::string script = dataDir() + "/scripts/kernel/build-kernel.sh";
-  progress.step("default kernel", "checking the cached build (the first build takes a few minutes)");
-  kbuild::ProcessResult r = kbuild::runProcess({script});
-  std::string out = r.output;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  std::string last = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
-  if (r.status != 0 || last.empty() || !fs::is_directory(last))
-    throw elf::InputError(script, "could not build the default kernel: " + kbuild::firstErrorLine(r.output));
-  o.sourceDir = last;
+  // Without -s: the built-in default tree (the same one `lp-build check` uses).
+  o.sourceDir = !a.sourceDir.empty() ? a.sourceDir : kbuild::defaultTreeDir(dataDir(), [&](const std::string& what) {
+    progress.step("default kernel", what);
+  });
   return kbuild::KernelTree::open(o);
 }
 
@@ -277,10 +253,7 @@ int runBuild(const BuildArgs& a) {
     // --- compile ---------------------------------------------------------------------
     t = Clock::now();
     kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath());
-    kbuild::CompileSettings cs;
-    cs.workDir = workDir;
-    cs.cacheDir = cache + "/objects";
-    cs.extraIncludes = {dataDir() + "/include"};
+    kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
     cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
     cs.progress = [&](const std::string& what) { progress.step("compile", what); };
     progress.step("compile", fmt::format("{} unit(s), original and patched", units.size()));
@@ -314,10 +287,7 @@ int runBuild(const BuildArgs& a) {
       const elf::ElfObject& origElf = *keepAlive.back();
       keepAlive.push_back(std::make_unique<elf::ElfObject>(elf::ElfObject::open(uo.patched)));
       const elf::ElfObject& patchedElf = *keepAlive.back();
-      differ::DiffOptions opts;
-      opts.structSizes = profile.structSizes;
-      opts.symbols = symfile;
-      if (uo.unit.linkedInto != "vmlinux") opts.module = uo.unit.linkedInto;
+      differ::DiffOptions opts = kbuild::unitDiffOptions(profile, uo.unit, symfile);
       UnitDiff d{uo, differ::diffObjects(origElf, patchedElf, opts), {}};
       for (const auto& w : d.result.warnings) fmt::print(stderr, "lp-build: warning: {}: {}\n", uo.unit.source, w);
       for (const auto& f : d.result.functions)

@@ -18,6 +18,7 @@ struct DiffOptions {
   std::map<arch::EntryKind, unsigned> structSizes;  // --struct-size overrides
   const elf::ElfObject* symbols = nullptr;          // --symbols (for sympos); default ORIG
   std::string module;                               // --module: the object links into this module
+  bool compareTypeLayouts = false;  // refuse struct/union layout and enum value changes (reads DWARF)
 };
 
 enum class FunctionStatus { Changed, New, UnchangedButIncluded, Refused };

@@ -46,6 +46,7 @@ class Differ {
   void filterSpecialSections();
   // --- Rules.cpp ---
   void checkRules();
+  void checkTypeLayouts();
   void refuse(std::string rule, std::string name, std::string reason);
   void resolveExternals();
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "differ/DifferState.h"
+#include "elfgen/DwarfTypes.h"
 
 namespace lpb::differ {
 
@@ -50,6 +51,7 @@ bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
 }  // namespace
 
 void Differ::checkRules() {
+  if (opts.compareTypeLayouts) checkTypeLayouts();
   const size_t nP = patched.elf.symbols.size();
   for (uint32_t p = 1; p < nP; ++p) {
     const SymbolInfo& info = patched.symbols[p];
@@ -199,6 +201,51 @@ void Differ::checkRules() {
                          "before it; use static_key_enabled()/a plain call in the patched code",
                          jump ? "static key" : "static call", keyName));
     }
+  }
+}
+
+// A struct or union whose layout the patch changes is used by code and data the patch
+// does not replace: existing instances keep the old layout and unchanged functions keep
+// reading it. The DWARF of the unit, built both ways, shows it exactly. An enumerator
+// whose value moves (a value inserted in the middle) breaks unchanged code the same way;
+// values appended at the end do not.
+void Differ::checkTypeLayouts() {
+  std::map<std::string, std::string> before = elf::typeLayouts(orig.elf.path);
+  std::map<std::string, std::string> after = elf::typeLayouts(patched.elf.path);
+  auto fields = [](const std::string& layout) {
+    std::map<std::string, std::string> out;
+    size_t at = 0;
+    while (at != std::string::npos) {
+      size_t next = layout.find(';', at);
+      std::string f = layout.substr(at, next == std::string::npos ? std::string::npos : next - at);
+      size_t eq = f.find('=');
+      if (eq != std::string::npos) out[f.substr(0, eq)] = f.substr(eq + 1);
+      at = next == std::string::npos ? next : next + 1;
+    }
+    return out;
+  };
+  for (const auto& [type, layout] : before) {
+    auto it = after.find(type);
+    if (it == after.end() || it->second == layout) continue;
+    if (type.starts_with("enum ")) {
+      auto was = fields(layout), now = fields(it->second);
+      for (const auto& [name, value] : was) {
+        if (name == "size") continue;
+        auto n = now.find(name);
+        if (n != now.end() && n->second != value) {
+          refuse("enum-value-changed", type,
+                 fmt::format("{} is {} before the patch and {} after: code the patch does not replace still uses the "
+                             "old values; add new enumerators at the end instead",
+                             name, value, n->second));
+          break;
+        }
+      }
+      continue;
+    }
+    refuse("struct-layout-changed", type,
+           "the patch changes its layout (a member added, removed, retyped or moved): existing instances and the "
+           "code the patch does not replace use the old layout; keep the new state in a shadow variable "
+           "(klp_shadow_alloc) instead");
   }
 }
 

@@ -134,4 +134,13 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
   return out;
 }
 
+CompileSettings standardCompileSettings(const std::string& dataDir, const std::string& cacheRoot,
+                                        const std::string& workDir) {
+  CompileSettings s;
+  s.workDir = workDir;
+  s.cacheDir = cacheRoot + "/objects";
+  s.extraIncludes = {dataDir + "/include"};
+  return s;
+}
+
 }  // namespace lpb::kbuild

@@ -40,4 +40,10 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
 std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::string& output,
                                            const std::vector<std::string>& extraIncludes);
 
+// What every lp-build command compiles with: lp-build's own header directory
+// (`<dataDir>/include`, for <lpb/livepatch.h>) and the original-object cache
+// (`<cacheRoot>/objects`), so `build` and `check --deep` share cached originals.
+CompileSettings standardCompileSettings(const std::string& dataDir, const std::string& cacheRoot,
+                                        const std::string& workDir);
+
 }  // namespace lpb::kbuild

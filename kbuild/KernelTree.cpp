@@ -100,9 +100,62 @@ std::string KernelTree::configValue(const std::string& name) const {
   return it == configValues_.end() ? std::string() : it->second;
 }
 
+void KernelTree::indexModules() const {
+  if (modulesIndexed_) return;
+  modulesIndexed_ = true;
+  // modules.order names every module's object; beside it, NAME.mod lists the objects
+  // kbuild linked into it (object-dir relative).
+  std::ifstream order(obj_ + "/modules.order");
+  for (std::string line; std::getline(order, line);) {
+    if (!line.ends_with(".o")) continue;
+    std::string stem = line.substr(0, line.size() - 2);
+    std::string module = stem.substr(stem.rfind('/') + 1);
+    std::replace(module.begin(), module.end(), '-', '_');
+    std::ifstream mod(obj_ + "/" + stem + ".mod");
+    for (std::string o; std::getline(mod, o);)
+      if (!o.empty()) moduleOfObject_[o] = module;
+  }
+}
+
+std::optional<KernelTree::Record> KernelTree::readRecord(const std::string& object) const {
+  size_t slash = object.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : object.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? object : object.substr(slash + 1);
+  std::string path = obj_ + "/" + dir + "." + base + ".cmd";
+  if (!isFile(path)) return std::nullopt;
+  return parseRecord(object, readFile(path));
+}
+
+KernelTree::Record KernelTree::parseRecord(const std::string& object, const std::string& text) const {
+  const std::string srcPrefix = src_ + "/";
+  Record r;
+  r.object = object;
+  r.source = std::string(trim(valueOf(text, "source_" + object + " := ")));
+  if (r.source.starts_with(srcPrefix)) r.source = r.source.substr(srcPrefix.size());
+  std::string depsKey = "deps_" + object + " := ";
+  size_t at = text.find(depsKey);
+  if (at != std::string::npos) {
+    std::istringstream deps(text.substr(at + depsKey.size()));
+    for (std::string line; std::getline(deps, line);) {
+      std::string_view w = trim(line);
+      if (w.empty()) {
+        if (!line.empty() && line.find('\\') == std::string::npos) break;
+        continue;
+      }
+      if (w.starts_with("$(wildcard")) continue;
+      if (w.find(':') != std::string_view::npos) break;  // the next record
+      std::string d(w);
+      if (d.starts_with(srcPrefix)) d = d.substr(srcPrefix.size());
+      r.deps.push_back(std::move(d));
+    }
+  }
+  return r;
+}
+
 void KernelTree::indexRecords() const {
   if (indexed_) return;
   indexed_ = true;
+  indexModules();
   const std::string srcPrefix = src_ + "/";
   std::error_code ec;
   for (fs::recursive_directory_iterator it(obj_, fs::directory_options::skip_permission_denied, ec), end;
@@ -118,42 +171,11 @@ void KernelTree::indexRecords() const {
     }
     std::string rel = p.parent_path().string().substr(std::min(obj_.size() + 1, p.parent_path().string().size()));
     std::string prefix = rel.empty() ? "" : rel + "/";
-    if (name.ends_with(".mod") && name.size() > 4) {
-      // kbuild's list of the objects a module links (one per line, object-dir relative).
-      std::string module = name.substr(0, name.size() - 4);
-      std::replace(module.begin(), module.end(), '-', '_');
-      std::ifstream in(p);
-      for (std::string line; std::getline(in, line);)
-        if (!line.empty()) moduleOfObject_[line] = module;
-      continue;
-    }
     if (!(name.starts_with(".") && name.ends_with(".o.cmd"))) continue;
     std::string object = prefix + name.substr(1, name.size() - 1 - 4);
     std::string text = readFile(p.string());
-    std::string_view source = trim(valueOf(text, "source_" + object + " := "));
-    if (!source.ends_with(".c")) continue;  // assembler units and links are not patched
-    Record r;
-    r.object = object;
-    r.source = std::string(source);
-    if (r.source.starts_with(srcPrefix)) r.source = r.source.substr(srcPrefix.size());
-    std::string depsKey = "deps_" + object + " := ";
-    size_t at = text.find(depsKey);
-    if (at != std::string::npos) {
-      std::istringstream deps(text.substr(at + depsKey.size()));
-      for (std::string line; std::getline(deps, line);) {
-        std::string_view w = trim(line);
-        if (w.empty()) {
-          if (!line.empty() && line.find('\\') == std::string::npos) break;
-          continue;
-        }
-        if (w.starts_with("$(wildcard")) continue;
-        if (w.find(':') != std::string_view::npos) break;  // the next record
-        std::string d(w);
-        if (d.starts_with(srcPrefix)) d = d.substr(srcPrefix.size());
-        r.deps.push_back(std::move(d));
-      }
-    }
-    records_.push_back(std::move(r));
+    if (!trim(valueOf(text, "source_" + object + " := ")).ends_with(".c")) continue;  // assembler units, links
+    records_.push_back(parseRecord(object, text));
   }
   std::sort(records_.begin(), records_.end(), [](const Record& a, const Record& b) { return a.object < b.object; });
 }
@@ -166,6 +188,14 @@ Unit unitOf(const std::string& object, const std::string& source, const std::map
 }  // namespace
 
 std::vector<Unit> KernelTree::unitsAffectedBy(const std::vector<std::string>& files) const {
+  // Only .c files: each is its own unit, found beside where kbuild put its object,
+  // without reading every record of the tree.
+  if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return f.ends_with(".c"); })) {
+    std::vector<Unit> out;
+    for (const auto& f : files)
+      if (auto u = unitForSource(f)) out.push_back(*u);
+    return out;
+  }
   indexRecords();
   std::set<std::string> wanted(files.begin(), files.end());
   std::vector<Unit> out;
@@ -178,6 +208,12 @@ std::vector<Unit> KernelTree::unitsAffectedBy(const std::vector<std::string>& fi
 }
 
 std::optional<Unit> KernelTree::unitForSource(const std::string& file) const {
+  indexModules();
+  if (file.ends_with(".c")) {
+    std::string object = file.substr(0, file.size() - 2) + ".o";
+    if (auto r = readRecord(object); r && r->source == file && isInKernel(object))
+      return unitOf(r->object, r->source, moduleOfObject_);
+  }
   indexRecords();
   for (const Record& r : records_)
     if (r.source == file && isInKernel(r.object)) return unitOf(r.object, r.source, moduleOfObject_);
@@ -222,12 +258,10 @@ CompileCommand KernelTree::compileCommand(const Unit& unit) const {
 }
 
 std::vector<std::string> KernelTree::dependencies(const Unit& unit) const {
-  indexRecords();
   std::vector<std::string> out;
-  for (const Record& r : records_) {
-    if (r.object != unit.object) continue;
-    out.push_back(src_ + "/" + r.source);
-    for (const std::string& d : r.deps) {
+  if (auto r = readRecord(unit.object)) {
+    out.push_back(src_ + "/" + r->source);
+    for (const std::string& d : r->deps) {
       if (d.starts_with("/")) out.push_back(d);
       else if (isFile(src_ + "/" + d)) out.push_back(src_ + "/" + d);
       else out.push_back(obj_ + "/" + d);

@@ -63,18 +63,21 @@ class KernelTree {
   std::optional<std::string> moduleFile(const std::string& module) const;
 
  private:
-  void indexRecords() const;
-  bool isInKernel(const std::string& object) const;
-
-  std::string src_, obj_, config_, vmlinux_, symvers_;
-  std::map<std::string, std::string> configValues_;
   struct Record {
     std::string object, source;
     std::vector<std::string> deps;  // source-relative where inside the source tree
   };
+  void indexRecords() const;
+  void indexModules() const;
+  std::optional<Record> readRecord(const std::string& object) const;
+  Record parseRecord(const std::string& object, const std::string& text) const;
+  bool isInKernel(const std::string& object) const;
+
+  std::string src_, obj_, config_, vmlinux_, symvers_;
+  std::map<std::string, std::string> configValues_;
   mutable std::vector<Record> records_;  // every .o.cmd, read on first use
-  mutable bool indexed_ = false;
-  mutable std::map<std::string, std::string> moduleOfObject_;  // from *.mod files
+  mutable bool indexed_ = false, modulesIndexed_ = false;
+  mutable std::map<std::string, std::string> moduleOfObject_;  // from modules.order and *.mod
 };
 
 }  // namespace lpb::kbuild

@@ -35,11 +35,11 @@ struct lpb_callback_ref {
 	const char *objname;
 };
 
-#define __LPB_CALLBACK(kind, fn, type)						\
-	static type __maybe_unused __lpb_check_##kind##_##fn = fn;		\
+#define __LPB_CALLBACK(kind, callback, type)					\
+	static type __maybe_unused __lpb_check_##kind##_##callback = callback;	\
 	static struct lpb_callback_ref __used					\
-	__section(".kpatch.callbacks." #kind) __lpb_cb_##kind##_##fn = {	\
-		.fn = (void *)fn,						\
+	__section(".kpatch.callbacks." #kind) __lpb_cb_##kind##_##callback = {	\
+		.fn = (void *)callback,						\
 		.objname = NULL,						\
 	}
 

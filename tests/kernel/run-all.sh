@@ -8,7 +8,7 @@ passed=0; failed=0; skipped=0
 # patches-reference: the catalogue's expectations with hand-written reference patches;
 # patches: the end-to-end catalogue (testdata/patches) through `lp-build build`,
 # exits 77 (skipped) while build/lp-build has no `build` command.
-for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches; do
+for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches tree-untouched; do
   echo "=== $t"
   "$here/$t.sh"; rc=$?
   if [ "$rc" = 0 ]; then passed=$((passed + 1))

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Times `lp-build build` end to end (patch -> .ko) against the floor: compiling the
+# touched units alone with the kernel's own command lines. Run on a prepared tree (the
+# default kernel built, lp-build's original-object cache warm: the first, untimed run
+# warms it). Prints, per patch, the median over REPEAT runs of both, their ratio, and
+# lp-build's own per-stage timings from its JSON report.
+# Budget (issue 3): total <= 1.5 x floor for a one-file patch.
+# Usage: bench/build-patch.sh [LP_BUILD] [REPEAT] [PATCH...]
+#   default patches: the one-file cases proc-string, klp-reloc-global and module-fix
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$here/build/lp-build}
+repeat=${2:-5}
+shift $(( $# > 2 ? 2 : $# ))
+patches=("$@")
+if [ ${#patches[@]} -eq 0 ]; then
+  for c in proc-string klp-reloc-global module-fix; do patches+=("$here/testdata/patches/$c/patch.diff"); done
+fi
+[ -x "$bin" ] || { echo "bench: $bin not built (cmake --build build)" >&2; exit 2; }
+kdir=$("$here/scripts/kernel/build-kernel.sh" 2>/dev/null | tail -n1)
+src=$(readlink -f "$kdir/source")
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+printf '%-22s %9s %9s %6s   %s\n' patch floor_s total_s ratio "lp-build stages (s)"
+for p in "${patches[@]}"; do
+  name=$(basename "$(dirname "$p")")
+  # The floor: each touched .c file's kbuild command, once, patched source, into $out.
+  mapfile -t files < <(sed -n 's#^+++ b/\(.*\.c\)$#\1#p' "$p")
+  cmds=()
+  for f in "${files[@]}"; do
+    obj=${f%.c}.o
+    cmdfile="$kdir/$(dirname "$obj")/.$(basename "$obj").cmd"
+    [ -f "$cmdfile" ] || continue
+    cmd=$(sed -n "s#^savedcmd_$obj := ##p" "$cmdfile" | sed 's/-Wp,-MMD,[^ ]*//; s/;.*$//')
+    cmd=${cmd/ -o $obj / -o $out/floor.o }
+    cmds+=("$cmd")
+  done
+  floors=()
+  for ((i = 0; i < repeat; i++)); do
+    t0=$(now_us)
+    for c in "${cmds[@]}"; do (cd "$kdir" && eval "$c") >/dev/null 2>&1; done
+    floors+=($(( $(now_us) - t0 )))
+  done
+  "$bin" build "$p" -o "$out/warm.ko" >/dev/null 2>&1 || true   # warms the original-object cache
+  totals=()
+  for ((i = 0; i < repeat; i++)); do
+    t0=$(now_us)
+    "$bin" build "$p" -o "$out/p.ko" --json "$out/r.json" >/dev/null 2>&1
+    totals+=($(( $(now_us) - t0 )))
+  done
+  f=$(printf '%s\n' "${floors[@]}" | median)
+  t=$(printf '%s\n' "${totals[@]}" | median)
+  stages=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['timings']; print(' '.join(f'{k}={v:.2f}' for k,v in t.items() if k!='total'))" "$out/r.json")
+  awk -v n="$name" -v f="$f" -v t="$t" -v s="$stages" 'BEGIN { printf "%-22s %9.2f %9.2f %6.2f   %s\n", n, f/1e6, t/1e6, t/f, s }'
+done
+echo "budget: ratio <= 1.5"
