@@ -7,7 +7,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 passed=0; failed=0; skipped=0
 # patches-reference: the catalogue's expectations with hand-written reference patches;
 # patches: the end-to-end catalogue (testdata/patches) through `lp-build build`,
-# exits 77 (skipped) while build/lp-build has no `build` command.
+# patches-stacking: -R, replace and several patches in one module;
+# both exit 77 (skipped) while build/lp-build has no `build` command.
 for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches tree-untouched; do
   echo "=== $t"
   "$here/$t.sh"; rc=$?
