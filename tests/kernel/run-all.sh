@@ -9,7 +9,7 @@ passed=0; failed=0; skipped=0
 # patches: the end-to-end catalogue (testdata/patches) through `lp-build build`,
 # patches-stacking: -R, replace and several patches in one module;
 # both exit 77 (skipped) while build/lp-build has no `build` command.
-for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches tree-untouched; do
+for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches patches-stacking tree-untouched; do
   echo "=== $t"
   "$here/$t.sh"; rc=$?
   if [ "$rc" = 0 ]; then passed=$((passed + 1))
