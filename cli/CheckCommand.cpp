@@ -1,12 +1,12 @@
 // `lp-build check PATCH...`: pre-flight, can this fix be live-patched as it is? (preflight/)
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 
 #include "cli/Commands.h"
 #include "elfgen/ElfObject.h"
+#include "kbuild/DefaultTree.h"
 #include "preflight/Check.h"
 
 namespace lpb::cli {
@@ -17,7 +17,7 @@ void addCheckCommand(CLI::App& app, CheckArgs& a) {
                                             "(source-level, in seconds; exit 0 ok, 1 refused, 2 bad input)");
   c->add_option("patches", a.patches, "the fix, as unified diffs (-p1)")->required();
   c->add_option("-s,--sourcedir", a.sourceDir,
-                "configured and built kernel tree (default: the cached build of scripts/kernel/build-kernel.sh)");
+                "configured and built kernel tree (default: the cached build of scripts/kernel/build-kernel.sh, as for build)");
   c->add_option("-c,--config", a.config, "kernel .config (default: the tree's)");
   c->add_option("-v,--vmlinux", a.vmlinux, "vmlinux of the running kernel (default: the tree's)");
   c->add_option("--arch", a.arch, "architecture for the architecture rules (x86_64, ppc64le, ...; default: the tree's)");
@@ -25,40 +25,18 @@ void addCheckCommand(CLI::App& app, CheckArgs& a) {
   c->add_flag("--deep", a.deep, "also compile the units and diff the objects; report where the verdicts differ");
 }
 
-namespace {
-
-// The tree scripts/kernel/build-kernel.sh left in the cache: an O= build whose `source`
-// link names the source. The newest complete one when there are several.
-kbuild::TreeOptions defaultTree() {
-  const char* env = std::getenv("LPB_CACHE");
-  fs::path kernels = fs::path(env && *env ? env : "/var/cache/lp-build") / "kernels";
-  fs::path best;
-  fs::file_time_type bestTime;
-  std::error_code ec;
-  for (const auto& d : fs::directory_iterator(kernels, ec)) {
-    if (!fs::exists(d.path() / ".lpb-complete")) continue;
-    auto t = fs::last_write_time(d.path() / ".lpb-complete", ec);
-    if (best.empty() || t > bestTime) best = d.path(), bestTime = t;
-  }
-  if (best.empty())
-    throw elf::InputError(kernels.string(), "no built kernel tree; give -s DIR or run scripts/kernel/build-kernel.sh");
-  kbuild::TreeOptions o;
-  o.objDir = best.string();
-  o.sourceDir = fs::weakly_canonical(best / "source", ec).string();
-  return o;
-}
-
-}  // namespace
-
 int runCheck(const CheckArgs& a) {
   try {
     preflight::CheckOptions opts;
     opts.patches = a.patches;
-    opts.tree = a.sourceDir.empty() ? defaultTree() : kbuild::TreeOptions{a.sourceDir, "", "", "", ""};
+    // Without -s: the built-in default tree (the same one `lp-build build` uses).
+    opts.tree.sourceDir = !a.sourceDir.empty() ? a.sourceDir : kbuild::defaultTreeDir(dataDir());
     opts.tree.config = a.config;
     opts.tree.vmlinux = a.vmlinux;
     opts.arch = a.arch;
     opts.deep = a.deep;
+    opts.dataDir = dataDir();
+    opts.cacheRoot = cacheRoot();
     preflight::CheckReport r = preflight::check(opts);
 
     // Everything is decided before anything is printed: bad input leaves no partial report.
@@ -68,7 +46,13 @@ int runCheck(const CheckArgs& a) {
                           f.entity, f.why);
       if (!f.instead.empty() && f.verdict != preflight::Verdict::Ok) text += fmt::format("    instead: {}\n", f.instead);
     }
-    for (const auto& n : r.deepNotes) text += "deep: " + n + "\n";
+    for (const auto& u : r.deepUnits) {
+      text += fmt::format("deep: {}: object level: {}", u.unit, u.verdict);
+      if (!u.changed.empty()) text += fmt::format(" ({} function(s) changed or new)", u.changed.size());
+      text += "\n";
+      for (const auto& x : u.refusals) text += fmt::format("deep: {}: refuse [{}] {}: {}\n", u.unit, x.rule, x.name, x.reason);
+    }
+    for (const auto& n : r.deepNotes) text += "deep: disagree: " + n + "\n";
     size_t counts[3] = {0, 0, 0};
     for (const auto& f : r.findings) ++counts[static_cast<int>(f.verdict)];
     double parse = 0;

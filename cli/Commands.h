@@ -34,6 +34,13 @@ struct CheckArgs {
 void addCheckCommand(CLI::App& app, CheckArgs& args);
 int runCheck(const CheckArgs& args);
 
+// Where lp-build's own files are (scripts/, include/): LPB_DATA_DIR, else the source tree
+// it was built from.
+std::string dataDir();
+// The cache root (kernels, original objects, profiles, work directories): LPB_CACHE, else
+// /var/cache/lp-build when writable, else ~/.cache/lp-build.
+std::string cacheRoot();
+
 struct Commands {
   DiffArgs diff;
   BuildArgs build;

@@ -161,6 +161,34 @@ std::string typeName(Dwarf_Debug dbg, Dwarf_Die d, int depth = 0) {
   return out;
 }
 
+// The DIE `d`'s DW_AT_type refers to (the caller deallocates it), or nullptr.
+Dwarf_Die referencedType(Dwarf_Debug dbg, Dwarf_Die d) {
+  Dwarf_Attribute a = nullptr;
+  if (dwarf_attr(d, DW_AT_type, &a, nullptr) != DW_DLV_OK) return nullptr;
+  Dwarf_Off off = 0;
+  int rc = dwarf_global_formref(a, &off, nullptr);
+  dwarf_dealloc_attribute(a);
+  Dwarf_Die t = nullptr;
+  if (rc != DW_DLV_OK || dwarf_offdie_b(dbg, off, true, &t, nullptr) != DW_DLV_OK) return nullptr;
+  return t;
+}
+
+// "enum:FIRST" for an anonymous enum (the pre-flight checker names them the same way).
+std::string anonymousEnumName(Dwarf_Debug dbg, Dwarf_Die d) {
+  Dwarf_Die m = nullptr;
+  if (dwarf_child(d, &m, nullptr) != DW_DLV_OK) return {};
+  std::string out;
+  while (m && out.empty()) {
+    if (tagOf(m) == DW_TAG_enumerator) out = "enum:" + nameOf(m);
+    Dwarf_Die next = nullptr;
+    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
+    dwarf_dealloc_die(m);
+    m = r == DW_DLV_OK ? next : nullptr;
+  }
+  if (m) dwarf_dealloc_die(m);
+  return out;
+}
+
 std::string layoutOf(Dwarf_Debug dbg, Dwarf_Die d, bool isEnum) {
   std::string out = fmt::format("size={}", byteSize(d).value_or(0));
   Dwarf_Die m = nullptr;
@@ -206,13 +234,29 @@ std::map<std::string, std::string> typeLayouts(const std::string& path) {
   DwarfFile f(path);
   std::map<std::string, std::string> out;
   if (!f.ok()) return out;
+  auto kindOf = [](Dwarf_Half t) -> const char* {
+    return t == DW_TAG_structure_type ? "struct " : t == DW_TAG_union_type ? "union "
+           : t == DW_TAG_enumeration_type                                  ? "enum "
+                                                                           : nullptr;
+  };
   f.forEachTopLevel([&](Dwarf_Die d) {
     Dwarf_Half t = tagOf(d);
-    const char* kind = t == DW_TAG_structure_type ? "struct " : t == DW_TAG_union_type ? "union "
-                       : t == DW_TAG_enumeration_type                                  ? "enum "
-                                                                                       : nullptr;
+    if (t == DW_TAG_typedef) {
+      // `typedef struct { ... } Node;`: the anonymous type goes by the typedef's name.
+      Dwarf_Die target = referencedType(f.dbg(), d);
+      if (!target) return true;
+      Dwarf_Half tt = tagOf(target);
+      const char* kind = kindOf(tt);
+      if (kind && !isDeclaration(target) && nameOf(target).empty() && !nameOf(d).empty())
+        out.emplace(kind + nameOf(d), layoutOf(f.dbg(), target, tt == DW_TAG_enumeration_type));
+      dwarf_dealloc_die(target);
+      return true;
+    }
+    const char* kind = kindOf(t);
     if (!kind || isDeclaration(d)) return true;
     std::string n = nameOf(d);
+    // `enum { A, B };`: named after its first enumerator, "enum enum:A".
+    if (n.empty() && t == DW_TAG_enumeration_type) n = anonymousEnumName(f.dbg(), d);
     if (n.empty()) return true;
     out.emplace(kind + n, layoutOf(f.dbg(), d, t == DW_TAG_enumeration_type));
     return true;

@@ -21,7 +21,10 @@ std::map<std::string, uint64_t> structSizes(const std::string& path, const std::
 // Every named struct, union and enum type defined in one object's DWARF, each with a
 // one-line description of its layout: the size, then every member as name@offset:type
 // (an enum: every enumerator as name=value). Equal strings mean equal layouts.
-// Keyed "struct foo", "union bar", "enum baz". Empty when the object has no DWARF.
+// Keyed "struct foo", "union bar", "enum baz"; an anonymous type behind a typedef by the
+// typedef's name ("struct Node" for `typedef struct {...} Node`), any other anonymous enum
+// by its first enumerator ("enum enum:Enabled"), as the pre-flight checker names them.
+// Empty when the object has no DWARF.
 std::map<std::string, std::string> typeLayouts(const std::string& path);
 
 }  // namespace lpb::elf

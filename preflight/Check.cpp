@@ -39,6 +39,8 @@ std::string_view verdictName(Verdict v) {
 bool CheckReport::refused() const {
   for (const auto& f : findings)
     if (f.verdict == Verdict::Refuse) return true;
+  for (const auto& u : deepUnits)
+    if (u.verdict == "refused") return true;
   return false;
 }
 
@@ -65,7 +67,16 @@ json CheckReport::toJson() const {
   j["units"] = json::array();
   for (const auto& u : units) j["units"].push_back({{"unit", u.unit}, {"seconds", u.seconds}});
   j["treeSeconds"] = treeSeconds;
-  if (deepRan) j["deep"] = deepNotes;
+  if (deepRan) {
+    j["deep"]["notes"] = deepNotes;
+    j["deep"]["units"] = json::array();
+    for (const auto& u : deepUnits) {
+      json refusals = json::array();
+      for (const auto& r : u.refusals) refusals.push_back({{"rule", r.rule}, {"name", r.name}, {"reason", r.reason}});
+      j["deep"]["units"].push_back(
+          {{"unit", u.unit}, {"verdict", u.verdict}, {"refusals", refusals}, {"changed", u.changed}});
+    }
+  }
   return j;
 }
 
@@ -312,7 +323,7 @@ CheckReport check(const CheckOptions& opts) {
     report.hunks.insert(report.hunks.end(), h.begin(), h.end());
   }
   mapHunks(s, report.hunks);
-  if (opts.deep) runDeep(s, report);
+  if (opts.deep) runDeep(s, shadow, work, report);
   return report;
 }
 

@@ -41,6 +41,17 @@ struct UnitTime {
   double seconds = 0; // both parses (they run in parallel)
 };
 
+// --deep: one unit's object-level verdict.
+struct DeepUnit {
+  struct Refusal {
+    std::string rule, name, reason;
+  };
+  std::string unit;                  // object path
+  std::string verdict;               // patchable, refused, nochange (the differ's)
+  std::vector<Refusal> refusals;
+  std::vector<std::string> changed;  // changed and new functions at object level
+};
+
 struct CheckOptions {
   std::vector<std::string> patches;
   kbuild::TreeOptions tree;
@@ -48,6 +59,10 @@ struct CheckOptions {
   bool deep = false;
   std::string helper;       // lpb-unit-model (default: beside the running executable)
   std::string workRoot;     // where the shadow tree and objects go (default: $TMPDIR)
+  // --deep compiles as `lp-build build` does: with lp-build's headers (<dataDir>/include),
+  // the original-object cache and the kernel profile under cacheRoot ("": no cache, and the
+  // profile is read again).
+  std::string dataDir, cacheRoot;
 };
 
 struct CheckReport {
@@ -57,8 +72,9 @@ struct CheckReport {
   std::vector<UnitTime> units;
   double treeSeconds = 0;             // opening and indexing the kernel tree, creating the shadow
   std::vector<std::string> deepNotes; // --deep: where the object-level verdict differs
+  std::vector<DeepUnit> deepUnits;    // --deep: each unit's object-level verdict
   bool deepRan = false;
-  bool refused() const;
+  bool refused() const;               // by a finding, or (--deep) at object level
   nlohmann::json toJson() const;
 };
 

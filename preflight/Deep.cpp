@@ -1,75 +1,138 @@
-// --deep: compile each parsed unit original and patched (kbuild's compileUnits, the build
-// pipeline's own compile step) and run the object differ on the pair; then say where the
+// --deep: compile each parsed unit original and patched exactly as `lp-build build` does
+// (kbuild's compileUnits with lp-build's headers and the shared original-object cache; the
+// differ with kbuild::unitDiffOptions: the kernel's struct sizes, vmlinux or the module for
+// symbols, type layouts compared), run the object differ on the pair, and say where the
 // object level and the source level disagree. No module is emitted.
+//
+// Only rules that both levels can see are compared: a source-level refusal the object level
+// cannot see (a prototype change, code livepatch itself runs on) is not a disagreement.
+#include <elf.h>
+
 #include <fmt/format.h>
+#include <memory>
 #include <set>
 
 #include "differ/Differ.h"
 #include "elfgen/ElfObject.h"
 #include "kbuild/Compile.h"
+#include "kbuild/KernelProfile.h"
 #include "kbuild/Patch.h"
+#include "kbuild/UnitDiffOptions.h"
 #include "preflight/State.h"
 
 namespace lpb::preflight {
 
-void runDeep(State& s, CheckReport& report) {
+namespace {
+
+// The source-level rule an object-level refusal corresponds to ("" when none does).
+std::string sourceRuleFor(const std::string& objectRule) {
+  if (objectRule == "struct-layout-changed") return "layout-changed";
+  if (objectRule == "data-size-changed") return "changed-data";
+  for (const char* same : {"changed-data", "changed-init", "no-ftrace-entry", "enum-value-changed",
+                           "module-static-key", "module-static-call"})
+    if (objectRule == same) return objectRule;
+  return "";
+}
+
+// Source-level refusals the object level can also see.
+bool objectCanSee(const std::string& sourceRule) {
+  for (const char* r : {"changed-data", "changed-init", "no-ftrace-entry", "layout-changed", "enum-value-changed",
+                        "module-static-key", "module-static-call"})
+    if (sourceRule == r) return true;
+  return false;
+}
+
+// "foo.constprop.0" -> "foo"; "counter.3" -> "counter".
+std::string baseName(const std::string& n) { return n.substr(0, n.find('.')); }
+
+}  // namespace
+
+void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work, CheckReport& report) {
   report.deepRan = true;
-  std::vector<kbuild::Patch> patches;
-  for (const auto& p : s.opts.patches) patches.push_back(kbuild::readPatch(p));
-  std::string work = s.shadowRoot.substr(0, s.shadowRoot.rfind('/'));
-  kbuild::ShadowTree shadow = kbuild::ShadowTree::create(s.tree, patches, work + "/deep-shadow");
+  if (s.units.empty()) return;
   std::vector<kbuild::Unit> units;
   for (const auto& u : s.units) units.push_back(u.unit);
-  kbuild::CompileSettings settings;
-  settings.workDir = work + "/objects";
-  settings.cacheDir = "/var/cache/lp-build/preflight/objects";
+
+  elf::ElfObject vmlinux = elf::ElfObject::openAny(s.tree.vmlinuxPath());
+  std::string cacheRoot = s.opts.cacheRoot.empty() ? work : s.opts.cacheRoot;
+  kbuild::KernelProfile profile = kbuild::readKernelProfile(s.tree, vmlinux, cacheRoot + "/profiles");
+  kbuild::checkCompiler(profile, s.tree.compileCommand(units[0]), s.tree.vmlinuxPath());
+  kbuild::CompileSettings settings = kbuild::standardCompileSettings(s.opts.dataDir, cacheRoot, work + "/objects");
+  if (s.opts.dataDir.empty()) settings.extraIncludes.clear();
+  if (s.opts.cacheRoot.empty()) settings.cacheDir.clear();
   std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(s.tree, shadow, units, settings);
 
-  // What the source level said, per unit source file.
-  std::set<std::string> sourceChanged, sourceRefused;  // "name", "rule name"
+  // What the source level said.
+  std::set<std::string> sourceChanged;  // changed and new functions
+  std::set<std::string> sourceNamed;    // every entity a finding names, and what changes with it
+  std::set<std::string> sourceRefused;  // "rule entity"
   for (const Finding& f : report.findings) {
-    if (f.rule == "function-changed" || f.rule == "new-function") {
-      sourceChanged.insert(f.entity);
-      for (const auto& w : f.changesWith) sourceChanged.insert(w);
-    }
+    if (f.rule == "function-changed" || f.rule == "new-function") sourceChanged.insert(f.entity);
+    sourceNamed.insert(f.entity);
+    sourceNamed.insert(f.changesWith.begin(), f.changesWith.end());
     if (f.verdict == Verdict::Refuse) sourceRefused.insert(f.rule + " " + f.entity);
   }
+  std::set<std::string> objectRefused;  // "source-rule entity", over all units
+  auto note = [&](std::string text) { report.deepNotes.push_back(std::move(text)); };
+
   for (const kbuild::UnitObjects& o : objects) {
-    differ::DiffOptions opts;
-    if (o.unit.linkedInto != "vmlinux") opts.module = o.unit.linkedInto;
+    std::unique_ptr<elf::ElfObject> module;
+    const elf::ElfObject* symbols = &vmlinux;
+    if (o.unit.linkedInto != "vmlinux") {
+      auto ko = s.tree.moduleFile(o.unit.linkedInto);
+      if (!ko)
+        throw elf::InputError(s.tree.objDir(), fmt::format("module {} (for {}) is not built in this tree",
+                                                           o.unit.linkedInto, o.unit.source));
+      module = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(s.tree.objDir() + "/" + *ko));
+      symbols = module.get();
+    }
     elf::ElfObject a = elf::ElfObject::open(o.original);
     elf::ElfObject b = elf::ElfObject::open(o.patched);
-    differ::DiffResult r = differ::diffObjects(a, b, opts);
+    differ::DiffResult r = differ::diffObjects(a, b, kbuild::unitDiffOptions(profile, o.unit, symbols));
+
+    DeepUnit du;
+    du.unit = o.unit.object;
+    du.verdict = r.verdict == differ::Verdict::Patchable ? "patchable"
+                 : r.verdict == differ::Verdict::Refused ? "refused"
+                                                         : "nochange";
     std::set<std::string> objectChanged;
     for (const auto& fn : r.functions)
       if ((fn.status == differ::FunctionStatus::Changed || fn.status == differ::FunctionStatus::New ||
-           fn.status == differ::FunctionStatus::Refused) && fn.parent.empty())
-        objectChanged.insert(fn.name);
-    for (const auto& name : objectChanged)
-      if (!sourceChanged.count(name) && name.rfind("__", 0) != 0)
-        report.deepNotes.push_back(fmt::format("{}: {} changes at object level; the source level did not name it",
-                                               o.unit.object, name));
-    for (const auto& name : sourceChanged)
-      if (!objectChanged.count(name) && !name.empty())
-        report.deepNotes.push_back(fmt::format("{}: {}: the source level expects a change; the object code is the "
-                                               "same (inlined everywhere, or optimised away)",
-                                               o.unit.object, name));
+           fn.status == differ::FunctionStatus::Refused) && fn.parent.empty()) {
+        objectChanged.insert(baseName(fn.name));
+        du.changed.push_back(fn.name);
+      }
     for (const auto& ref : r.refusals) {
-      std::string key = ref.rule + " " + ref.name;
-      if (!sourceRefused.count(key))
-        report.deepNotes.push_back(fmt::format("{}: object level refuses [{}] {}: {}", o.unit.object, ref.rule,
-                                               ref.name, ref.reason));
+      du.refusals.push_back({ref.rule, ref.name, ref.reason});
+      objectRefused.insert(sourceRuleFor(ref.rule) + " " + ref.name);
     }
-    for (const Finding& f : report.findings) {
-      if (f.verdict != Verdict::Refuse) continue;
-      bool objectAgrees = false;
-      for (const auto& ref : r.refusals) objectAgrees |= ref.rule == f.rule && ref.name == f.entity;
-      if (!objectAgrees)
-        report.deepNotes.push_back(fmt::format("{}: source level refuses [{}] {}; the object level does not "
-                                               "(it cannot see this kind of problem, or the compiler removed it)",
-                                               o.unit.object, f.rule, f.entity));
+    std::set<std::string> originalFunctions;
+    for (const auto& sym : a.symbols)
+      if (sym.type == STT_FUNC && sym.isDefined()) originalFunctions.insert(baseName(std::string(sym.name)));
+
+    // Which functions change only matters to a patch both levels accept: behind a refused
+    // layout or enum change, every user of the type changes too.
+    bool refusedHere = !r.refusals.empty() || !sourceRefused.empty();
+    for (const auto& name : objectChanged)
+      if (!refusedHere && !sourceNamed.count(name) && !name.starts_with("__"))
+        note(fmt::format("{}: {} changes at object level; the source level did not name it", o.unit.object, name));
+    // A changed function that the compiler inlined everywhere has no code of its own: its
+    // callers change instead, which the source level names. Only a function that is there
+    // and stays the same contradicts the source level.
+    for (const auto& name : sourceChanged)
+      if (originalFunctions.count(name) && !objectChanged.count(name))
+        note(fmt::format("{}: {}: the source level expects a change; the object code is the same", o.unit.object,
+                         name));
+    for (const auto& ref : r.refusals) {
+      std::string rule = sourceRuleFor(ref.rule);
+      if (rule.empty() || !sourceRefused.count(rule + " " + ref.name))
+        note(fmt::format("{}: object level refuses [{}] {}: {}", o.unit.object, ref.rule, ref.name, ref.reason));
     }
+    report.deepUnits.push_back(std::move(du));
   }
+  for (const Finding& f : report.findings)
+    if (f.verdict == Verdict::Refuse && objectCanSee(f.rule) && !objectRefused.count(f.rule + " " + f.entity))
+      note(fmt::format("source level refuses [{}] {}; the object level does not", f.rule, f.entity));
 }
 
 }  // namespace lpb::preflight

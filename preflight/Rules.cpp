@@ -6,9 +6,11 @@
 //
 // To add a rule: a function here called from applyRules, a row in the table in
 // docs/ARCHITECTURE.md, and a testdata/preflight/<case> that triggers it and one that must not.
+#include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "preflight/Scan.h"
@@ -142,6 +144,26 @@ class FileRules {
 
   // The functions ftrace and livepatch themselves run on: redirecting them would patch the
   // code doing the patching.
+  // Was the unit compiled with ftrace instrumentation? (CC_FLAGS_FTRACE: -pg with -mfentry,
+  // -mprofile-kernel or -mrecord-mcount; or -fpatchable-function-entry with nops at the
+  // entry on the architectures that use it.) Directories and files remove it
+  // (ccflags-remove-y, CFLAGS_REMOVE_x.o); lib/ does for all of lib/*.o.
+  bool unitTraced() {
+    if (!traced_) {
+      traced_ = false;
+      // -fpatchable-function-entry=N[,M] puts N nops M of them before the entry: only nops
+      // at the entry are an ftrace location (x86's call padding is =16,16, all before).
+      const std::string pfe = "-fpatchable-function-entry=";
+      for (const auto& w : s_.tree.compileCommand(unit_->unit).compiler) {
+        if (w == "-pg") traced_ = true;
+        if (w.rfind(pfe, 0) != 0) continue;
+        unsigned total = 0, before = 0;
+        if (std::sscanf(w.c_str() + pfe.size(), "%u,%u", &total, &before) >= 1 && total > before) traced_ = true;
+      }
+    }
+    return *traced_;
+  }
+
   bool isPatchingMachinery() const {
     namespace fs = std::filesystem;
     const std::string& src = unit_->unit.source;
@@ -194,6 +216,16 @@ class FileRules {
           fmt::format("in {} (noinstr): runs where instrumentation is forbidden, so it has no ftrace location",
                       section),
           "fix the caller outside the noinstr region, or make the change in a traceable function it calls");
+      return;
+    }
+    if (!isHeader(file_) && !unitTraced()) {
+      add(n, name, "no-ftrace-entry", Verdict::Refuse,
+          fmt::format("{} is compiled without ftrace instrumentation (kbuild's command for {} has neither -pg nor "
+                      "entry nops from -fpatchable-function-entry: a Makefile removes CC_FLAGS_FTRACE, as lib/Makefile does), so no "
+                      "function of it has an ftrace location livepatch could redirect",
+                      unit_->unit.source, unit_->unit.object),
+          "put the fix in the callers that live in traced units, e.g. have them call a fixed copy added as a new "
+          "function");
       return;
     }
     if (isPatchingMachinery()) {
@@ -478,6 +510,7 @@ class FileRules {
   int idx_;
   std::string file_;
   const ParsedUnit* unit_ = nullptr;
+  std::optional<bool> traced_;  // unitTraced(), read once
   std::map<std::string, Pair> entities_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "arch/Target.h"
 #include "kbuild/KernelTree.h"
+#include "kbuild/Patch.h"
 #include "preflight/Check.h"
 
 namespace lpb::preflight {
@@ -40,6 +41,6 @@ struct State {
 void applyRules(State& s);
 
 // --deep: compile and diff the units, and note where the object level disagrees (Deep.cpp).
-void runDeep(State& s, CheckReport& report);
+void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work, CheckReport& report);
 
 }  // namespace lpb::preflight

@@ -8,10 +8,17 @@ build and compares the findings with the case's `expect` file:
   changes RULE ENTITY NAME        that finding names NAME among the functions changing with it
   not RULE [ENTITY]               no finding with this rule (or this verdict) [for this entity]
   error TEXT                      stderr contains TEXT (bad input), and stdout is empty
-  deep                            also run with --deep and require no disagreement notes
+  deep VERDICT                    run with --deep: the object-level verdict (patchable, refused,
+                                  nochange; over all units) and no disagreement between the levels
+  deep-refuse RULE NAME           with --deep: the object level refuses with RULE for NAME
+  deep-note TEXT                  with --deep: a disagreement containing TEXT is expected (a known,
+                                  explained one); any other still fails
+
+Cases with `deep` lines run once, with --deep (its findings are the source-level ones plus the
+object-level verdict), so every object-level verdict is checked against the source-level one.
 
 Usage: run_catalogue.py LP_BUILD [CASE...]   (exit 77: skipped, with the reason)"""
-import glob, json, os, subprocess, sys, tempfile
+import glob, json, os, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
 catalogue = os.path.join(here, '..', '..', 'testdata', 'preflight')
@@ -24,11 +31,12 @@ def main():
         print(f'SKIP: no built Linux 6.12 tree under {cache}/kernels (run scripts/kernel/build-kernel.sh)')
         return 77
     names = sys.argv[2:] or sorted(os.listdir(catalogue))
-    failures, checks = [], 0
+    failures, checks, started = [], 0, time.time()
     for name in names:
         case = os.path.join(catalogue, name)
         expect = [l.split() for l in open(os.path.join(case, 'expect')) if l.strip() and not l.startswith('#')]
         args = [a for l in expect if l[0] == 'args' for a in l[1:]]
+        if any(l[0].startswith('deep') for l in expect): args.append('--deep')
         with tempfile.TemporaryDirectory() as tmp:
             out_json = os.path.join(tmp, 'r.json')
             r = subprocess.run([lp_build, 'check', os.path.join(case, 'patch.diff'), '--json', out_json] + args,
@@ -59,11 +67,29 @@ def main():
                 entity = ' '.join(e[2:])
                 if not [f for f in found if f['verdict'] == kind and f['rule'] == e[1] and f['entity'] == entity]:
                     fail(f'no {kind} [{e[1]}] {entity}')
+            elif kind == 'deep':
+                deep = report.get('deep')
+                if deep is None: fail('no --deep report'); continue
+                units = deep['units']
+                verdict = 'refused' if any(u['verdict'] == 'refused' for u in units) else \
+                          'patchable' if any(u['verdict'] == 'patchable' for u in units) else 'nochange'
+                if verdict != e[1]: fail(f'object level: {verdict}, expected {e[1]}')
+                known = [' '.join(x[1:]) for x in expect if x[0] == 'deep-note']
+                for n in deep['notes']:
+                    if not any(k in n for k in known): fail(f'--deep disagrees: {n}')
+                for k in known:
+                    if not any(k in n for n in deep['notes']): fail(f'expected --deep note "{k}" is missing')
+            elif kind == 'deep-refuse':
+                refusals = [x for u in (report.get('deep') or {}).get('units', []) for x in u['refusals']]
+                if not [x for x in refusals if x['rule'] == e[1] and x['name'] == ' '.join(e[2:])]:
+                    fail(f'no object-level refusal [{e[1]}] {" ".join(e[2:])} among {[(x["rule"], x["name"]) for x in refusals]}')
+            elif kind == 'deep-note':
+                pass  # checked with `deep`
             else:
                 fail(f'unknown expectation {e}')
         print(f'{"FAIL" if any(x.startswith(name + ":") for x in failures) else "ok  "} {name}')
     for f in failures: print(f)
-    print(f'{len(names)} cases, {checks} expectations, {len(failures)} failed')
+    print(f'{len(names)} cases, {checks} expectations, {len(failures)} failed ({time.time() - started:.0f} s)')
     return 1 if failures else 0
 
 sys.exit(main())
