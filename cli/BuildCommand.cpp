@@ -201,6 +201,7 @@ int runBuild(const BuildArgs& a) {
     std::string name = moduleNameFor(a);
     std::string output = a.output.empty() ? name + ".ko" : a.output;
     report["name"] = name;
+    report["replace"] = !a.nonReplace;
 
     // --- inputs -------------------------------------------------------------------
     auto t = Clock::now();

@@ -156,7 +156,6 @@ void KernelTree::indexRecords() const {
   if (indexed_) return;
   indexed_ = true;
   indexModules();
-  const std::string srcPrefix = src_ + "/";
   std::error_code ec;
   for (fs::recursive_directory_iterator it(obj_, fs::directory_options::skip_permission_denied, ec), end;
        it != end; it.increment(ec)) {

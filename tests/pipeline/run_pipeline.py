@@ -108,6 +108,15 @@ def main():
             if "ko_check" in c:
                 check(f"{case}: ko_check", run(["sh", "-c", c["ko_check"]], env=dict(os.environ, KO=ko, JSON=js)).returncode == 0)
 
+        # -R: klp_patch.replace is false (the report says which it built).
+        js = os.path.join(work, "nonreplace.json")
+        r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-R", "-o",
+                 os.path.join(work, "nonreplace.ko"), "--json", js])
+        check("-R builds", r.returncode == 0, r.stderr[-300:])
+        check("-R: report says replace false", os.path.exists(js) and json.load(open(js)).get("replace") is False)
+        js2 = os.path.join(work, "proc-string.json")
+        check("default: report says replace true", os.path.exists(js2) and json.load(open(js2)).get("replace") is True)
+
         # --- bad input and edge cases ------------------------------------------------------
         src = os.path.realpath(os.path.join(kdir, "source"))
         base = os.path.join(CASES, "proc-string", "patch.diff")
