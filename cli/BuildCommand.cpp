@@ -375,7 +375,8 @@ int runBuild(const BuildArgs& a) {
     // --- the module ------------------------------------------------------------------------
     t = Clock::now();
     progress.step("module", fmt::format("linking {} with kbuild", name));
-    module::ModuleResult mod = module::buildPatchModule(tree, arch::kbuildArch(*profile.target), spec,
+    module::ModuleResult mod = module::buildPatchModule(tree, arch::kbuildArch(*profile.target),
+                                                        tree.compileCommand(units[0]).compiler.at(0), spec,
                                                         workDir + "/module", cs.jobs);
     writeAtomically(mod.path, output);
     lap("module", t);

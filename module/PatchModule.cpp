@@ -115,8 +115,8 @@ std::string metadataSource(const ModuleSpec& spec) {
   return c;
 }
 
-ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const ModuleSpec& spec,
-                              const std::string& dir, unsigned jobs) {
+ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const std::string& compiler,
+                              const ModuleSpec& spec, const std::string& dir, unsigned jobs) {
   fs::create_directories(dir);
   std::string modName = spec.name;
   std::ofstream(dir + "/lpb-patch.c") << metadataSource(spec);
@@ -137,8 +137,10 @@ ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view k
   std::vector<std::string> argv = {"make", "-C", tree.objDir(), fmt::format("M={}", dir), fmt::format("-j{}", jobs),
                                    "modules"};
   if (!kbuildArch.empty()) argv.push_back(fmt::format("ARCH={}", kbuildArch));
-  std::string cc = tree.configValue("CONFIG_CC_IS_CLANG") == "y" ? "LLVM=1" : "";
-  if (!cc.empty()) argv.push_back(cc);
+  if (tree.configValue("CONFIG_CC_IS_CLANG") == "y") argv.push_back("LLVM=1");
+  std::string base = compiler.substr(compiler.rfind('/') + 1);
+  if (base.size() > 3 && base.ends_with("-gcc"))
+    argv.push_back("CROSS_COMPILE=" + compiler.substr(0, compiler.size() - 3));
   kbuild::ProcessOptions o;
   o.cwd = dir;
   kbuild::ProcessResult r = kbuild::runProcess(argv, o);

@@ -49,8 +49,10 @@ struct ModuleResult {
 
 // Writes the module sources to `dir`, runs kbuild (`make M=dir modules`) against the tree
 // and rewrites the livepatch relocations. Throws elf::InputError when kbuild fails.
-ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const ModuleSpec& spec,
-                              const std::string& dir, unsigned jobs);
+// `compiler` is the compiler word of the tree's own commands ("gcc",
+// "powerpc64le-linux-gnu-gcc"): its prefix is kbuild's CROSS_COMPILE.
+ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const std::string& compiler,
+                              const ModuleSpec& spec, const std::string& dir, unsigned jobs);
 
 // The C source of the metadata (exposed for tests).
 std::string metadataSource(const ModuleSpec& spec);

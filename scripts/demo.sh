@@ -1,35 +1,25 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine and runs lp-build's differ on the bundled example:
-# testdata/diff/string-change (a message fixed in one function), compiled original and
-# patched with the kernel's x86_64 flags, then `lp-build diff` with a JSON report.
-# Usage: scripts/demo.sh [CASE]     (any directory under testdata/diff)
+# Sets up a fresh Debian 12 machine and runs lp-build's main job on the built-in default:
+# the bundled example fix testdata/patches/proc-string/patch.diff (a changed string in the
+# /proc/devices handler) against the default kernel (Debian's linux-source-6.12, small
+# livepatch-capable x86_64 config, built once and cached: ~5 minutes the first time).
+# lp-build writes livepatch-proc-string.ko in the current directory, then --verify boots
+# the kernel in QEMU, loads the module, shows /proc/devices while it is enabled, disables it.
+# Usage: scripts/demo.sh [PATCH]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-case=${1:-string-change}
-scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-flags=(-O2 -c -nostdinc -ffreestanding -fno-strict-aliasing -fno-common -fno-PIE -ffunction-sections
-       -fdata-sections -mcmodel=kernel -mno-red-zone -pg -mfentry -mrecord-mcount -I testdata/include)
-for v in orig patched; do
-  mkdir -p "$work/$v"
-  cp "testdata/diff/$case/$v.c" "$work/$v/$case.c"
-  gcc "${flags[@]}" "$work/$v/$case.c" -o "$work/$v/$case.o"
-done
-echo "== lp-build diff $case (x86_64)"
-set +e
-build/lp-build diff "$work/orig/$case.o" "$work/patched/$case.o" -o "$work/out.o" --json "$work/report.json"
-rc=$?
-set -e
-echo "exit status: $rc (0 patchable, 1 refused, 3 no change)"
-echo "== report"
-cat "$work/report.json"
-if [ "$rc" = 0 ]; then
-  echo "== symbols of the patch object"
-  nm "$work/out.o"
-  echo "== what the klp-relocation stage gets (.lp_build.symbols)"
-  readelf -p .lp_build.symbols "$work/out.o" | sed -n '3,$p'
-fi
+patch=$(readlink -f "${1:-$top/testdata/patches/proc-string/patch.diff}")
+"$top/scripts/install-deps.sh" --kernel
+cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$top/build" -j"$(nproc)" --target lp-build >/dev/null
+echo "== default kernel (built once, then cached in ${LPB_CACHE:-/var/cache/lp-build})"
+"$top/scripts/kernel/build-kernel.sh" >/dev/null
+echo "== lp-build $(basename "$patch") --verify"
+"$top/build/lp-build" "$patch" -n livepatch-proc-string --json livepatch-proc-string.json --verify \
+  --verify-check 'echo "in the guest, patched: $(head -n1 /proc/devices)"'
+echo "== report (livepatch-proc-string.json)"
+cat livepatch-proc-string.json
+echo "== the module"
+modinfo livepatch-proc-string.ko
+readelf -SW livepatch-proc-string.ko | grep -E '\.klp\.rela' || true
+readelf -sW livepatch-proc-string.ko | grep -E '\.klp\.sym' || true
