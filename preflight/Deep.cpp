@@ -70,7 +70,10 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
     if (f.rule == "function-changed" || f.rule == "new-function") sourceChanged.insert(f.entity);
     sourceNamed.insert(f.entity);
     sourceNamed.insert(f.changesWith.begin(), f.changesWith.end());
-    if (f.verdict == Verdict::Refuse) sourceRefused.insert(f.rule + " " + f.entity);
+    if (f.verdict != Verdict::Refuse) continue;
+    // The object level may refuse the functions a refused one is inlined into instead.
+    sourceRefused.insert(f.rule + " " + f.entity);
+    for (const auto& w : f.changesWith) sourceRefused.insert(f.rule + " " + w);
   }
   std::set<std::string> objectRefused;  // "source-rule entity", over all units
   auto note = [&](std::string text) { report.deepNotes.push_back(std::move(text)); };
@@ -130,9 +133,13 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
     }
     report.deepUnits.push_back(std::move(du));
   }
-  for (const Finding& f : report.findings)
-    if (f.verdict == Verdict::Refuse && objectCanSee(f.rule) && !objectRefused.count(f.rule + " " + f.entity))
+  for (const Finding& f : report.findings) {
+    if (f.verdict != Verdict::Refuse || !objectCanSee(f.rule)) continue;
+    bool seen = objectRefused.count(f.rule + " " + f.entity) > 0;
+    for (const auto& w : f.changesWith) seen |= objectRefused.count(f.rule + " " + w) > 0;
+    if (!seen)
       note(fmt::format("source level refuses [{}] {}; the object level does not", f.rule, f.entity));
+  }
 }
 
 }  // namespace lpb::preflight

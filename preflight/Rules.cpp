@@ -219,13 +219,18 @@ class FileRules {
       return;
     }
     if (!isHeader(file_) && !unitTraced()) {
-      add(n, name, "no-ftrace-entry", Verdict::Refuse,
-          fmt::format("{} is compiled without ftrace instrumentation (kbuild's command for {} has neither -pg nor "
-                      "entry nops from -fpatchable-function-entry: a Makefile removes CC_FLAGS_FTRACE, as lib/Makefile does), so no "
-                      "function of it has an ftrace location livepatch could redirect",
-                      unit_->unit.source, unit_->unit.object),
-          "put the fix in the callers that live in traced units, e.g. have them call a fixed copy added as a new "
-          "function");
+      // Neither the function nor the callers it may be inlined into can be redirected.
+      std::vector<std::string> with = inlinedInto(name);
+      Finding& f = add(n, name, "no-ftrace-entry", Verdict::Refuse,
+                       fmt::format("{} is compiled without ftrace instrumentation (kbuild's command for {} has neither "
+                                   "-pg nor entry nops from -fpatchable-function-entry: a Makefile removes "
+                                   "CC_FLAGS_FTRACE, as lib/Makefile does), so none of its functions has an ftrace "
+                                   "location livepatch could redirect{}",
+                                   unit_->unit.source, unit_->unit.object,
+                                   with.empty() ? "" : "; the object code of " + joinNames(with) + " changes with it"),
+                       "put the fix in the callers that live in traced units, e.g. have them call a fixed copy added "
+                       "as a new function");
+      f.changesWith = with;
       return;
     }
     if (isPatchingMachinery()) {
