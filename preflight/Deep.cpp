@@ -56,6 +56,10 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
   elf::ElfObject vmlinux = elf::ElfObject::openAny(s.tree.vmlinuxPath());
   std::string cacheRoot = s.opts.cacheRoot.empty() ? work : s.opts.cacheRoot;
   kbuild::KernelProfile profile = kbuild::readKernelProfile(s.tree, vmlinux, cacheRoot + "/profiles");
+  if (s.target && profile.target && s.target != profile.target)
+    throw elf::InputError("--deep", fmt::format("the tree builds {} objects, but --arch asks for {}: the object "
+                                                "level needs a tree of that architecture",
+                                                profile.target->name(), s.target->name()));
   kbuild::checkCompiler(profile, s.tree.compileCommand(units[0]), s.tree.vmlinuxPath());
   kbuild::CompileSettings settings = kbuild::standardCompileSettings(s.opts.dataDir, cacheRoot, work + "/objects");
   if (s.opts.dataDir.empty()) settings.extraIncludes.clear();
