@@ -121,7 +121,9 @@ struct UnitDiff {
 };
 
 void writeAtomically(const std::string& from, const std::string& to) {
-  std::string tmp = to + ".lpb-tmp" + std::to_string(::getpid());
+  // Beside the destination (rename needs the same file system), hidden, then renamed.
+  fs::path dest(to);
+  std::string tmp = (dest.parent_path() / ("." + dest.filename().string() + ".lpb-tmp" + std::to_string(::getpid()))).string();
   fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
   fs::rename(tmp, to);
 }
@@ -397,11 +399,21 @@ int runBuild(const BuildArgs& a) {
       lap("verify", t);
       report["verify"] = rc == 0 ? "ok" : "failed";
       if (rc != 0) {
-        fmt::print(stderr, "lp-build: --verify failed (qemu-run status {}); serial log: {}/verify-serial.log\n", rc, workDir);
-        report["verify_log"] = workDir + "/verify-serial.log";
-        if (!a.keepTmp) fmt::print(stderr, "lp-build: work directory kept for the log: {}\n", workDir);
+        // A module that does not survive its own verification is not handed out.
+        std::error_code ec;
+        fs::remove(output, ec);
+        std::string log = workDir + "/verify-serial.log";
+        std::string why = fmt::format("the module did not verify in QEMU (qemu-run status {}: {}); serial log {}", rc,
+                                      rc == 1 ? "loading, transition or the check command failed"
+                                      : rc == 3 ? "the kernel reported an Oops, BUG, WARNING or Call Trace"
+                                                : "the guest did not finish",
+                                      log);
+        fmt::print(stderr, "lp-build: refuse [verify-failed] {}: {}\n", name, why);
+        report["status"] = "refused";
+        report.erase("output");
+        report["refusals"].push_back({{"rule", "verify-failed"}, {"name", name}, {"reason", why}});
         writeJson();
-        return 1;
+        return 1;  // the work directory stays: it holds the log
       }
       fmt::print(stderr, "lp-build: verified in QEMU: loaded, transitioned, disabled, no oops or warnings\n");
     }

@@ -53,7 +53,8 @@ run() { # run NAME TIMEOUT SCRIPT-TEXT -> prints the qemu-run status
 }
 rc=$(run ok 120 'echo hello from the guest; grep -c ^processor /proc/cpuinfo')
 lpb_check "clean run -> 0 (got $rc)" test "$rc" = 0
-lpb_check "clean run: guest output and 2 CPUs in the log" grep -q 'LPB-INIT: kernel .* 2 CPU(s)' "$OUT/ok.log"
+cpus="${LPB_QEMU_SMP:-2}"
+lpb_check "clean run: guest output and $cpus CPU(s) in the log (LPB_QEMU_SMP)" grep -q "LPB-INIT: kernel .* $cpus CPU(s)" "$OUT/ok.log"
 rc=$(run fail 120 'echo failing on purpose; exit 7')
 lpb_check "guest script exit 7 -> 1 (got $rc)" test "$rc" = 1
 rc=$(run warn 120 'echo "WARNING: CPU: 0 PID: 1 at fake/file.c:1 (printed by the test)"')

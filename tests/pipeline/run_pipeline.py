@@ -117,6 +117,23 @@ def main():
         js2 = os.path.join(work, "proc-string.json")
         check("default: report says replace true", os.path.exists(js2) and json.load(open(js2)).get("replace") is True)
 
+        # --verify boots the kernel in QEMU: a check that holds while the patch is on passes;
+        # one that fails turns the build into a refusal and leaves no module.
+        if shutil.which("qemu-system-x86_64"):
+            ok_ko, bad_ko, bad_js = (os.path.join(work, n) for n in ("verify-ok.ko", "verify-bad.ko", "verify-bad.json"))
+            r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-o", ok_ko, "--verify",
+                     "--verify-check", "grep -q 'Character devices (major name):' /proc/devices"])
+            check("--verify with a passing check: exit 0", r.returncode == 0, r.stderr[-600:])
+            check("--verify with a passing check: module kept", os.path.exists(ok_ko))
+            r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-o", bad_ko, "--json", bad_js,
+                     "--verify", "--verify-check", "grep -q 'Character devices:' /proc/devices"])
+            check("--verify with a failing check: exit 1", r.returncode == 1, r.stderr[-600:])
+            check("--verify with a failing check: no module", not os.path.exists(bad_ko))
+            check("--verify with a failing check: refusal verify-failed",
+                  os.path.exists(bad_js) and any(x["rule"] == "verify-failed" for x in json.load(open(bad_js))["refusals"]))
+        else:
+            print("SKIP --verify checks: qemu-system-x86_64 is not installed (scripts/install-deps.sh --kernel)")
+
         # --- bad input and edge cases ------------------------------------------------------
         src = os.path.realpath(os.path.join(kdir, "source"))
         base = os.path.join(CASES, "proc-string", "patch.diff")
