@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 binutils
       libelf-dev libdwarf-dev libfmt-dev libcli11-dev doctest-dev
-      nlohmann-json3-dev libxxhash-dev libzydis-dev zlib1g-dev patch
+      nlohmann-json3-dev libxxhash-dev libzydis-dev zlib1g-dev patch jq
       libclang-cpp16-dev libclang-16-dev llvm-16-dev)  # Clang 16 LibTooling: lp-build check
 for arg in "$@"; do
   case "$arg" in
@@ -16,7 +16,7 @@ for arg in "$@"; do
     --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
                     binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu) ;;
     --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
-                     qemu-system-x86 busybox-static util-linux coreutils file) ;;
+                     qemu-system-x86 busybox-static util-linux coreutils file procps) ;;
     *) echo "install-deps.sh: unknown option $arg (--tests, --kernel)" >&2; exit 2 ;;
   esac
 done
