@@ -144,7 +144,12 @@ int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const st
        "stuck'; exit 13; }; sleep 0.1; done\n";
   g << "[ \"$(cat $d/enabled)\" = 1 ] || { echo 'LPB-VERIFY: not enabled'; exit 14; }\n";
   g << "echo 'LPB-VERIFY: patched'\n";
-  if (!check.empty()) g << "( " << check << " ) || { echo 'LPB-VERIFY: check command failed'; exit 15; }\n";
+  if (!check.empty()) {
+    // The check's output comes back tagged, so that lp-build can show it.
+    g << "out=$( ( " << check << " ) 2>&1 ); rc=$?\n";
+    g << "printf '%s\\n' \"$out\" | sed 's/^/LPB-VERIFY-OUT: /'\n";
+    g << "[ $rc = 0 ] || { echo 'LPB-VERIFY: check command failed'; exit 15; }\n";
+  }
   g << "echo 0 > $d/enabled || exit 16\n";
   g << "i=0; while [ -d $d ]; do i=$((i+1)); [ $i -gt 600 ] && { echo 'LPB-VERIFY: disable stuck'; exit 17; }; sleep "
        "0.1; done\n";
@@ -162,6 +167,12 @@ int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const st
   kbuild::ProcessOptions o;
   o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log"};
   r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.objDir(), initrd, "300"}, o);
+  progress.clear();
+  std::ifstream log(workDir + "/verify-serial.log");
+  for (std::string line; std::getline(log, line);) {
+    size_t at = line.find("LPB-VERIFY");
+    if (at != std::string::npos) fmt::print(stderr, "lp-build: guest: {}\n", line.substr(at));
+  }
   return r.status;
 }
 
