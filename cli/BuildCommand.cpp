@@ -97,23 +97,6 @@ kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
   return kbuild::KernelTree::open(o);
 }
 
-std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::string>& kvs) {
-  std::map<arch::EntryKind, unsigned> out;
-  for (const auto& kv : kvs) {
-    auto eq = kv.find('=');
-    auto kind = eq == std::string::npos ? std::nullopt : arch::entryKindFromName(kv.substr(0, eq));
-    unsigned long n = 0;
-    try {
-      if (kind) n = std::stoul(kv.substr(eq + 1));
-    } catch (...) {
-      kind.reset();
-    }
-    if (!kind || n == 0 || n > 4096) throw elf::InputError("--struct-size " + kv, "expected KIND=BYTES");
-    out[*kind] = unsigned(n);
-  }
-  return out;
-}
-
 struct UnitDiff {
   kbuild::UnitObjects objects;
   differ::DiffResult result;

@@ -7,6 +7,25 @@
 
 namespace lpb::cli {
 
+std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::string>& kvs) {
+  std::map<arch::EntryKind, unsigned> out;
+  for (const auto& kv : kvs) {
+    auto eq = kv.find('=');
+    auto kind = eq == std::string::npos ? std::nullopt : arch::entryKindFromName(kv.substr(0, eq));
+    unsigned long n = 0;
+    try {
+      if (kind) n = std::stoul(kv.substr(eq + 1));
+    } catch (...) {
+      kind.reset();
+    }
+    if (!kind || n == 0 || n > 4096)
+      throw elf::InputError("--struct-size " + kv,
+                            "expected KIND=BYTES with KIND one of bug ex alt jump orc para static_call printk_index fixup");
+    out[*kind] = unsigned(n);
+  }
+  return out;
+}
+
 std::string dataDir() {
   if (const char* d = std::getenv("LPB_DATA_DIR")) return d;
   return LPB_DATA_DIR;

@@ -7,7 +7,14 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
+#include "arch/Target.h"
+
 namespace lpb::cli {
+
+// `--struct-size KIND=BYTES` values (diff, build). Throws elf::InputError naming the bad one.
+std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::string>& kindEqBytes);
 
 struct DiffArgs {
   std::string orig, patched, output, symbols, module, json;

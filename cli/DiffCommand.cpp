@@ -27,21 +27,11 @@ void addDiffCommand(CLI::App& app, DiffArgs& a) {
 
 int runDiff(const DiffArgs& a) {
   differ::DiffOptions opts;
-  for (const auto& kv : a.structSizes) {
-    auto eq = kv.find('=');
-    auto kind = eq == std::string::npos ? std::nullopt : arch::entryKindFromName(kv.substr(0, eq));
-    unsigned long n = 0;
-    try {
-      if (kind) n = std::stoul(kv.substr(eq + 1));
-    } catch (...) {
-      kind.reset();
-    }
-    if (!kind || n == 0 || n > 4096) {
-      fmt::print(stderr, "lp-build: --struct-size {}: expected KIND=BYTES with KIND one of bug ex alt jump orc para "
-                         "static_call printk_index fixup\n", kv);
-      return 2;
-    }
-    opts.structSizes[*kind] = static_cast<unsigned>(n);
+  try {
+    opts.structSizes = parseStructSizes(a.structSizes);
+  } catch (const elf::InputError& e) {
+    fmt::print(stderr, "lp-build: {}\n", e.what());
+    return 2;
   }
   opts.module = a.module;
   try {

@@ -111,6 +111,7 @@ void KernelTree::indexModules() const {
     std::string stem = line.substr(0, line.size() - 2);
     std::string module = stem.substr(stem.rfind('/') + 1);
     std::replace(module.begin(), module.end(), '-', '_');
+    moduleKo_[module] = stem + ".ko";
     std::ifstream mod(obj_ + "/" + stem + ".mod");
     for (std::string o; std::getline(mod, o);)
       if (!o.empty()) moduleOfObject_[o] = module;
@@ -270,16 +271,10 @@ std::vector<std::string> KernelTree::dependencies(const Unit& unit) const {
 }
 
 std::optional<std::string> KernelTree::moduleFile(const std::string& module) const {
-  // modules.order names each module's object; the .ko sits beside it.
-  std::ifstream order(obj_ + "/modules.order");
-  for (std::string line; std::getline(order, line);) {
-    if (line.ends_with(".o")) line = line.substr(0, line.size() - 2);
-    else if (line.ends_with(".ko")) line = line.substr(0, line.size() - 3);
-    std::string base = line.substr(line.rfind('/') + 1);
-    std::replace(base.begin(), base.end(), '-', '_');
-    if (base == module && isFile(obj_ + "/" + line + ".ko")) return line + ".ko";
-  }
-  return std::nullopt;
+  indexModules();
+  auto it = moduleKo_.find(module);
+  if (it == moduleKo_.end() || !isFile(obj_ + "/" + it->second)) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace lpb::kbuild

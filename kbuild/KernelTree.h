@@ -78,6 +78,7 @@ class KernelTree {
   mutable std::vector<Record> records_;  // every .o.cmd, read on first use
   mutable bool indexed_ = false, modulesIndexed_ = false;
   mutable std::map<std::string, std::string> moduleOfObject_;  // from modules.order and *.mod
+  mutable std::map<std::string, std::string> moduleKo_;        // module -> its .ko (object-dir relative)
 };
 
 }  // namespace lpb::kbuild
