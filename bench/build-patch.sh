@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Times `lp-build build` end to end (patch -> .ko) against the floor: compiling the
-# touched units alone with the kernel's own command lines. Run on a prepared tree (the
-# default kernel built, lp-build's original-object cache warm: the first, untimed run
-# warms it). Prints, per patch, the median over REPEAT runs of both, their ratio, and
+# touched units alone with the kernel's own command lines. Run on a prepared tree: the
+# default kernel, built, passed with -s as a user passes their tree (without -s, lp-build
+# also asks build-kernel.sh whether the default kernel is current, about 0.05 s), and
+# lp-build's caches warm (original objects, kbuild's link recipe; the first, untimed run
+# warms them). Prints, per patch, the median over REPEAT runs of both, their ratio, and
 # lp-build's own per-stage timings from its JSON report.
 # Budget (issue 3): total <= 1.5 x floor for a one-file patch.
 # Usage: bench/build-patch.sh [LP_BUILD] [REPEAT] [PATCH...]
@@ -10,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/build/lp-build}
-repeat=${2:-5}
+repeat=${2:-7}
 shift $(( $# > 2 ? 2 : $# ))
 patches=("$@")
 if [ ${#patches[@]} -eq 0 ]; then
@@ -39,17 +41,15 @@ for p in "${patches[@]}"; do
     cmd=${cmd/ -o $obj / -o $out/floor.o }
     cmds+=("$cmd")
   done
-  floors=()
+  "$bin" build "$p" -s "$kdir" -o "$out/warm.ko" >/dev/null 2>&1 || true   # warms the caches
+  # Floor and total alternate, so that drift in the machine's speed hits both alike.
+  floors=() totals=()
   for ((i = 0; i < repeat; i++)); do
     t0=$(now_us)
     for c in "${cmds[@]}"; do (cd "$kdir" && eval "$c") >/dev/null 2>&1; done
     floors+=($(( $(now_us) - t0 )))
-  done
-  "$bin" build "$p" -o "$out/warm.ko" >/dev/null 2>&1 || true   # warms the original-object cache
-  totals=()
-  for ((i = 0; i < repeat; i++)); do
     t0=$(now_us)
-    "$bin" build "$p" -o "$out/p.ko" --json "$out/r.json" >/dev/null 2>&1
+    "$bin" build "$p" -s "$kdir" -o "$out/p.ko" --json "$out/r.json" >/dev/null 2>&1
     totals+=($(( $(now_us) - t0 )))
   done
   f=$(printf '%s\n' "${floors[@]}" | median)

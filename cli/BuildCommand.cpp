@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -199,27 +200,17 @@ int runBuild(const BuildArgs& a) {
     report["name"] = name;
     report["replace"] = !a.nonReplace;
 
-    // --- inputs -------------------------------------------------------------------
+    // --- inputs, shadow tree and affected units ----------------------------------------
     auto t = Clock::now();
     std::vector<kbuild::Patch> patches;
     for (const auto& p : a.patches) patches.push_back(kbuild::readPatch(p));
     kbuild::KernelTree tree = openTree(a, progress);
     report["tree"] = {{"source", tree.sourceDir()}, {"objects", tree.objDir()}};
-    elf::ElfObject vmlinux = elf::ElfObject::openAny(tree.vmlinuxPath());
     std::string cache = cacheRoot();
-    kbuild::KernelProfile profile = kbuild::readKernelProfile(tree, vmlinux, cache + "/profiles");
-    for (const auto& [k, v] : sizeOverrides) profile.structSizes[k] = v;
-    relocs::KernelSymbols symbols(vmlinux, relocs::readSymvers(tree.symversPath()));
-    report["arch"] = std::string(profile.target->name());
-    report["kernel_release"] = profile.release;
-    lap("profile", t);
-
-    // --- shadow tree and affected units --------------------------------------------
-    t = Clock::now();
-    std::string workRoot = cache + "/work";
-    fs::create_directories(workRoot);
-    removeStaleWorkDirs(workRoot);
-    workDir = fmt::format("{}/{}-{}", workRoot, name, ::getpid());
+    std::string work = workRoot();
+    fs::create_directories(work);
+    removeStaleWorkDirs(work);
+    workDir = fmt::format("{}/{}-{}", work, name, ::getpid());
     fs::remove_all(workDir);
     progress.step("patch", fmt::format("applying {} patch(es) in a shadow tree", patches.size()));
     kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, workDir + "/shadow");
@@ -240,22 +231,46 @@ int runBuild(const BuildArgs& a) {
     report["units"] = nlohmann::json::array();
     for (const auto& u : units) report["units"].push_back({{"object", u.object}, {"source", u.source}, {"into", u.linkedInto}});
     lap("shadow", t);
+
+    // --- compile, in the background ----------------------------------------------------
+    // The compiler is the long pole; the kernel profile, the symbol tables and kbuild's
+    // link recipe are read while it runs. (Stage timings overlap: compile and profile.)
+    auto compileStart = Clock::now();
+    kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
+    cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
+    cs.progress = [&](const std::string& what) { progress.step("compile", what); };
+    std::future<std::vector<kbuild::UnitObjects>> compiling;
+    if (!units.empty()) {
+      progress.step("compile", fmt::format("{} unit(s), original and patched", units.size()));
+      compiling = std::async(std::launch::async, [&] { return kbuild::compileUnits(tree, shadow, units, cs); });
+    }
+
+    // --- kernel profile and symbols (while compiling) ------------------------------------
+    t = Clock::now();
+    elf::ElfObject vmlinux = elf::ElfObject::openAny(tree.vmlinuxPath());
+    kbuild::KernelProfile profile = kbuild::readKernelProfile(tree, vmlinux, cache + "/profiles");
+    for (const auto& [k, v] : sizeOverrides) profile.structSizes[k] = v;
+    relocs::KernelSymbols symbols(vmlinux, relocs::readSymvers(tree.symversPath()));
+    report["arch"] = std::string(profile.target->name());
+    report["kernel_release"] = profile.release;
     if (units.empty()) {
+      lap("profile", t);
       fmt::print(stderr, "lp-build: {}: changes nothing this kernel builds\n", a.patches[0]);
       report["status"] = "nochange";
       cleanup();
       return writeJson() ? 3 : 2;
     }
-
-    // --- compile ---------------------------------------------------------------------
-    t = Clock::now();
     kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath());
-    kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
-    cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
-    cs.progress = [&](const std::string& what) { progress.step("compile", what); };
-    progress.step("compile", fmt::format("{} unit(s), original and patched", units.size()));
-    std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(tree, shadow, units, cs);
-    lap("compile", t);
+    // kbuild's link recipe for this tree (recorded by one kbuild run the first time).
+    std::string runtimeDir = dataDir() + "/module/runtime";
+    std::string compiler = tree.compileCommand(units[0]).compiler.at(0);
+    std::vector<std::string> makeArgs = module::kbuildMakeArgs(tree, arch::kbuildArch(*profile.target), compiler);
+    std::future<module::LinkRecipe> recipe = std::async(std::launch::async, [&] {
+      return module::linkRecipeFor(tree, makeArgs, runtimeDir, cache + "/recipes");
+    });
+    lap("profile", t);
+    std::vector<kbuild::UnitObjects> objects = compiling.get();
+    lap("compile", compileStart);
 
     // --- diff --------------------------------------------------------------------------
     t = Clock::now();
@@ -371,9 +386,8 @@ int runBuild(const BuildArgs& a) {
     // --- the module ------------------------------------------------------------------------
     t = Clock::now();
     progress.step("module", fmt::format("linking {} with kbuild", name));
-    module::ModuleResult mod = module::buildPatchModule(tree, arch::kbuildArch(*profile.target),
-                                                        tree.compileCommand(units[0]).compiler.at(0), spec,
-                                                        workDir + "/module", cs.jobs);
+    module::ModuleResult mod =
+        module::buildPatchModule(recipe.get(), runtimeDir, tree.objDir(), spec, workDir + "/module");
     writeAtomically(mod.path, output);
     lap("module", t);
     report["status"] = "ok";

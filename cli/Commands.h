@@ -47,6 +47,9 @@ std::string dataDir();
 // The cache root (kernels, original objects, profiles, work directories): LPB_CACHE, else
 // /var/cache/lp-build when writable, else ~/.cache/lp-build.
 std::string cacheRoot();
+// Where builds keep their scratch: under $LPB_CACHE when set, else on /dev/shm when it
+// is a writable tmpfs, else under cacheRoot().
+std::string workRoot();
 
 struct Commands {
   DiffArgs diff;

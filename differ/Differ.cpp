@@ -69,8 +69,7 @@ DiffResult Differ::run() {
   }
 
   // The report, one line per included or refused function.
-  const elf::ElfObject& symfile = opts.symbols ? *opts.symbols : orig.elf;
-  relocs::SymbolPositions positions(symfile);
+  const relocs::SymbolPositions& positions = this->positions();
   std::set<std::string> refusedNames;
   for (const auto& r : refusals) refusedNames.insert(r.name);
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
@@ -110,9 +109,13 @@ DiffResult Differ::run() {
   return r;
 }
 
+const relocs::SymbolPositions& Differ::positions() {
+  if (!positions_) positions_.emplace(opts.symbols ? *opts.symbols : orig.elf);
+  return *positions_;
+}
+
 void Differ::resolveExternals() {
-  const elf::ElfObject& symfile = opts.symbols ? *opts.symbols : orig.elf;
-  relocs::SymbolPositions positions(symfile);
+  const relocs::SymbolPositions& positions = this->positions();
 
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
     if (!includedSec[s]) continue;
@@ -140,7 +143,7 @@ void Differ::resolveExternals() {
           refuse("missing-symbol", x.name,
                  fmt::format("the patch refers to static {} but {} has no such symbol for {} (inlined or "
                              "optimized away in the running kernel); include it in the patch",
-                             x.name, symfile.path, orig.fileName));
+                             x.name, (opts.symbols ? opts.symbols->path : orig.elf.path), orig.fileName));
       }
       externalIndex[t.sym] = externals.size();
       externals.push_back(std::move(x));

@@ -7,6 +7,10 @@
 // All per-symbol and per-section vectors index the PATCHED object unless named *Orig.
 #pragma once
 
+#include <optional>
+
+#include "relocs/SymbolPositions.h"
+
 #include <memory>
 #include <set>
 #include <string>
@@ -72,6 +76,10 @@ class Differ {
   std::vector<FunctionReport> functions;
   std::vector<ExternalSymbol> externals;
   std::map<uint32_t, size_t> externalIndex;  // patched symbol -> externals[]
+
+  // Positions of same-named symbols in the symbols file (vmlinux: built once, on first use).
+  const relocs::SymbolPositions& positions();
+  std::optional<relocs::SymbolPositions> positions_;
 
   // Symbols each function/object uses (resolved relocation targets), per object.
   std::vector<std::set<uint32_t>> usesOrig, usesPatched;

@@ -31,11 +31,11 @@ std::string cString(const std::string& s) {
 
 }  // namespace
 
-std::string metadataSource(const ModuleSpec& spec) {
+std::string tableSource(const ModuleSpec& spec) {
   std::string c;
   c += "// SPDX-License-Identifier: GPL-2.0\n";
-  c += fmt::format("// {}: livepatch metadata written by lp-build.\n", spec.name);
-  c += "#include <linux/module.h>\n#include <linux/kernel.h>\n#include <linux/livepatch.h>\n\n";
+  c += fmt::format("// {}: the patch table written by lp-build; lpb-runtime.c enables it.\n", spec.name);
+  c += "#include \"lpb-table.h\"\n\n";
 
   // Objects in a stable order: vmlinux first, then modules by name.
   std::vector<std::string> objects;
@@ -57,101 +57,121 @@ std::string metadataSource(const ModuleSpec& spec) {
 
   for (const auto& f : spec.functions) c += fmt::format("extern void {}(void);\n", f.newSymbol);
   for (const auto& cb : spec.callbacks)
-    c += cb.kind == "pre_patch" ? fmt::format("extern int {}(struct klp_object *obj);\n", cb.symbol)
-                                : fmt::format("extern void {}(struct klp_object *obj);\n", cb.symbol);
+    c += fmt::format("extern {} {};\n", cb.kind == "pre_patch" ? "lpb_pre_patch_fn" : "lpb_callback_fn", cb.symbol);
   c += "\n";
 
+  static const char* const kinds[] = {"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"};
   for (const auto& o : objects) {
     std::string id = cIdent(o);
-    c += fmt::format("static struct klp_func lpb_funcs_{}[] = {{\n", id);
-    for (const auto& f : spec.functions)
-      if (f.object == o)
-        c += fmt::format("\t{{ .old_name = {}, .new_func = {}, .old_sympos = {} }},\n", cString(f.oldName), f.newSymbol,
-                         f.oldSympos);
-    c += "\t{ }\n};\n\n";
-    // One callback of each kind per object: several from different units run in order.
-    for (const char* kind : {"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"}) {
-      std::vector<std::string> fns;
+    unsigned n = 0;
+    for (const auto& f : spec.functions) n += f.object == o;
+    if (n) {
+      c += fmt::format("static const struct lpb_table_func lpb_funcs_{}[] = {{\n", id);
+      for (const auto& f : spec.functions)
+        if (f.object == o)
+          c += fmt::format("\t{{ {}, (void *){}, {} }},\n", cString(f.oldName), f.newSymbol, f.oldSympos);
+      c += "};\n\n";
+    }
+    for (const char* kind : kinds) {
+      std::string list;
       for (const auto& cb : spec.callbacks)
-        if (cb.object == o && cb.kind == kind) fns.push_back(cb.symbol);
-      if (fns.empty()) continue;
-      bool isPre = std::string_view(kind) == "pre_patch";
-      c += fmt::format("static {} lpb_{}_{}(struct klp_object *obj)\n{{\n", isPre ? "int" : "void", kind, id);
-      if (isPre) {
-        c += "\tint ret;\n\n";
-        for (const auto& fn : fns) c += fmt::format("\tret = {}(obj);\n\tif (ret)\n\t\treturn ret;\n", fn);
-        c += "\treturn 0;\n";
-      } else {
-        for (const auto& fn : fns) c += fmt::format("\t{}(obj);\n", fn);
-      }
-      c += "}\n\n";
+        if (cb.object == o && cb.kind == kind) list += "\t" + cb.symbol + ",\n";
+      if (list.empty()) continue;
+      c += fmt::format("static {} *const lpb_{}_{}[] = {{\n{}\t0\n}};\n\n",
+                       std::string_view(kind) == "pre_patch" ? "lpb_pre_patch_fn" : "lpb_callback_fn", kind, id, list);
     }
   }
 
-  c += "static struct klp_object lpb_objects[] = {\n";
+  c += "static const struct lpb_table_object lpb_objects[] = {\n";
   for (const auto& o : objects) {
     std::string id = cIdent(o);
+    unsigned n = 0;
+    for (const auto& f : spec.functions) n += f.object == o;
     c += "\t{\n";
-    c += o == "vmlinux" ? "\t\t.name = NULL,\n" : fmt::format("\t\t.name = {},\n", cString(o));
-    c += fmt::format("\t\t.funcs = lpb_funcs_{},\n", id);
-    for (const char* kind : {"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"}) {
+    c += fmt::format("\t\t.name = {},\n", o == "vmlinux" ? "0" : cString(o));
+    if (n) c += fmt::format("\t\t.funcs = lpb_funcs_{},\n\t\t.nr_funcs = {},\n", id, n);
+    for (const char* kind : kinds) {
       bool any = false;
       for (const auto& cb : spec.callbacks) any |= cb.object == o && cb.kind == kind;
-      if (any) c += fmt::format("\t\t.callbacks.{} = lpb_{}_{},\n", kind, kind, id);
+      if (any) c += fmt::format("\t\t.{} = lpb_{}_{},\n", kind, kind, id);
     }
     c += "\t},\n";
   }
-  c += "\t{ }\n};\n\n";
-  c += fmt::format("static struct klp_patch lpb_patch = {{\n\t.mod = THIS_MODULE,\n\t.objs = lpb_objects,\n"
+  c += "};\n\n";
+  c += fmt::format("const struct lpb_table lpb_table = {{\n\t.objects = lpb_objects,\n\t.nr_objects = {},\n"
                    "\t.replace = {},\n}};\n\n",
-                   spec.replace ? "true" : "false");
-  c += "static int __init lpb_patch_init(void)\n{\n\treturn klp_enable_patch(&lpb_patch);\n}\n\n";
-  c += "static void __exit lpb_patch_exit(void)\n{\n}\n\n";
-  c += "module_init(lpb_patch_init);\nmodule_exit(lpb_patch_exit);\n";
-  c += "MODULE_LICENSE(\"GPL\");\n";
-  c += fmt::format("MODULE_DESCRIPTION({});\n", cString(spec.description));
-  c += "MODULE_INFO(livepatch, \"Y\");\n";
-  for (const auto& ns : spec.namespaces) c += fmt::format("MODULE_IMPORT_NS({});\n", ns);
+                   objects.size(), spec.replace ? 1 : 0);
+
+  // What MODULE_DESCRIPTION and MODULE_IMPORT_NS would write, without their headers.
+  std::vector<std::string> info = {"description=" + spec.description};
+  for (const auto& ns : spec.namespaces) info.push_back("import_ns=" + ns);
+  for (size_t i = 0; i < info.size(); ++i)
+    c += fmt::format("static const char lpb_modinfo_{}[]\n\t__attribute__((__used__, __section__(\".modinfo\"), "
+                     "__aligned__(1))) =\n\t{};\n",
+                     i, cString(info[i]));
   return c;
 }
 
-ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const std::string& compiler,
-                              const ModuleSpec& spec, const std::string& dir, unsigned jobs) {
+ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runtimeDir, const std::string& objDir,
+                              const ModuleSpec& spec, const std::string& dir) {
   fs::create_directories(dir);
-  std::string modName = spec.name;
-  std::ofstream(dir + "/lpb-patch.c") << metadataSource(spec);
+  const std::string& name = spec.name;
+  std::ofstream(dir + "/lpb-table.c") << tableSource(spec);
+  fs::copy_file(runtimeDir + "/lpb-table.h", dir + "/lpb-table.h", fs::copy_options::overwrite_existing);
 
-  // The patch objects are linked as they are: kbuild has no rule to rebuild an object
-  // without a source, so it takes the file that is there.
-  std::string kbuildText = fmt::format("# Written by lp-build.\nobj-m := {}.o\n{}-y := lpb-patch.o", modName, modName);
+  // The objects of the module, in kbuild's order: runtime, table, then the patch objects.
+  std::vector<std::string> members = {"lpb-runtime.o", "lpb-table.o"};
+  fs::copy_file(recipe.runtimeObject(), dir + "/lpb-runtime.o", fs::copy_options::overwrite_existing);
+  fs::copy_file(recipe.moduleCommonObject(), dir + "/.module-common.o", fs::copy_options::overwrite_existing);
   for (size_t i = 0; i < spec.objects.size(); ++i) {
-    std::string name = fmt::format("lpb-unit{}.o", i);
-    fs::copy_file(spec.objects[i], dir + "/" + name, fs::copy_options::overwrite_existing);
-    // modpost reads the kbuild record of every object of the module.
-    std::ofstream(fmt::format("{}/.{}.cmd", dir, name)) << fmt::format("savedcmd_{}/{} := lp-build diff\n", dir, name);
-    kbuildText += " " + name;
+    members.push_back(fmt::format("lpb-unit{}.o", i));
+    fs::copy_file(spec.objects[i], dir + "/" + members.back(), fs::copy_options::overwrite_existing);
   }
-  kbuildText += "\n";
-  std::ofstream(dir + "/Kbuild") << kbuildText;
+  // modpost reads the kbuild record of every object of the module (for CRCs of exports).
+  for (const auto& m : members)
+    if (m != "lpb-table.o")
+      std::ofstream(fmt::format("{}/.{}.cmd", dir, m)) << fmt::format("savedcmd_{}/{} := lp-build\n", dir, m);
+  {
+    std::ofstream mod(fmt::format("{}/{}.mod", dir, name));
+    for (const auto& m : members) mod << dir << "/" << m << "\n";
+    std::ofstream(dir + "/modules.order") << fmt::format("{}/{}.o\n", dir, name);
+  }
 
-  std::vector<std::string> argv = {"make", "-C", tree.objDir(), fmt::format("M={}", dir), fmt::format("-j{}", jobs),
-                                   "modules"};
-  if (!kbuildArch.empty()) argv.push_back(fmt::format("ARCH={}", kbuildArch));
-  if (tree.configValue("CONFIG_CC_IS_CLANG") == "y") argv.push_back("LLVM=1");
-  std::string base = compiler.substr(compiler.rfind('/') + 1);
-  if (base.size() > 3 && base.ends_with("-gcc"))
-    argv.push_back("CROSS_COMPILE=" + compiler.substr(0, compiler.size() - 3));
-  kbuild::ProcessOptions o;
-  o.cwd = dir;
-  kbuild::ProcessResult r = kbuild::runProcess(argv, o);
-  std::ofstream(dir + "/kbuild.log") << r.output;
-  std::string ko = dir + "/" + modName + ".ko";
-  if (r.status != 0 || !fs::exists(ko))
-    throw elf::InputError(dir + "/kbuild.log", fmt::format("kbuild could not link the patch module: {}",
-                                                           kbuild::firstErrorLine(r.output)));
+  std::string log;
+  auto step = [&](const std::string& what, const std::vector<std::string>& argv) {
+    kbuild::ProcessOptions o;
+    o.cwd = objDir;
+    kbuild::ProcessResult r = kbuild::runProcess(argv, o);
+    log += fmt::format("== {}\n", what);
+    for (const auto& w : argv) log += w + " ";
+    log += "\n" + r.output;
+    if (r.status != 0) {
+      std::ofstream(dir + "/kbuild.log") << log;
+      throw elf::InputError(dir + "/kbuild.log", fmt::format("kbuild's {} failed for the patch module: {}", what,
+                                                             kbuild::firstErrorLine(r.output)));
+    }
+  };
+  auto shell = [&](const std::string& what, const std::string& command) {
+    step(what, {"/bin/sh", "-c", instantiate(command, dir, name)});
+  };
+  shell("compile of the patch table", recipe.compileTable);
+  std::ofstream(dir + "/.lpb-table.o.cmd") << fmt::format("savedcmd_{}/lpb-table.o := lp-build\n", dir);
+  shell("link and objtool", recipe.link);
+  shell("modpost", recipe.modpost);
+  std::string modC = dir + "/" + name + ".mod.c";
+  std::ifstream in(modC);
+  std::string modText((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::create_directories(dir + "/pch");
+  std::vector<std::string> fast =
+      precompiledModCCommand(recipe, modText, dir, name, dir + "/pch/" + name + ".mod.c", dir + "/" + name + ".mod.o");
+  if (!fast.empty()) step(".mod.o compile (precompiled header)", fast);
+  else shell(".mod.o compile", recipe.compileModC);
+  shell("final link", recipe.linkKo);
+  std::ofstream(dir + "/kbuild.log") << log;
+
   ModuleResult res;
-  res.path = ko;
-  res.klp = elf::convertKlpRelocations(ko);
+  res.path = dir + "/" + name + ".ko";
+  res.klp = elf::convertKlpRelocations(res.path);
   return res;
 }
 

@@ -1,12 +1,14 @@
-// The patch module: livepatch metadata around the patch objects, linked by kbuild
-// against the kernel tree, then finished with livepatch relocations.
+// The patch module: livepatch metadata around the patch objects, linked with kbuild's
+// commands for the tree, then finished with livepatch relocations.
 //
-// The metadata is a small C file (klp_patch -> one klp_object per patched object, vmlinux
-// or a module -> klp_func per patched function, callbacks) that kbuild compiles with the
-// tree's own flags; the patch objects from the differ are linked beside it as they are.
-// kbuild's modpost adds vermagic and the symbol CRCs of the target, objtool adds the
-// unwind tables and the call-site lists of the patch code. Only the final `.klp.rela`
-// rewrite is lp-build's own (elfgen/KlpRewrite.h).
+// The metadata is split in two. The livepatch runtime (module/runtime/lpb-runtime.c)
+// holds everything that needs the kernel's types and is compiled once per tree; each
+// patch only adds a table (lpb-table.h: objects, functions with old_sympos, callbacks)
+// that compiles without kernel headers. The runtime builds klp_patch -> klp_object ->
+// klp_func from the table at init. The patch objects from the differ are linked beside
+// them as they are. kbuild's modpost adds vermagic and the symbol CRCs of the target,
+// objtool adds the unwind tables and the call-site lists of the patch code. Only the
+// final `.klp.rela` rewrite is lp-build's own (elfgen/KlpRewrite.h).
 #pragma once
 
 #include <set>
@@ -15,6 +17,7 @@
 
 #include "elfgen/KlpRewrite.h"
 #include "kbuild/KernelTree.h"
+#include "module/LinkRecipe.h"
 
 namespace lpb::module {
 
@@ -47,14 +50,14 @@ struct ModuleResult {
   elf::KlpRewriteStats klp;
 };
 
-// Writes the module sources to `dir`, runs kbuild (`make M=dir modules`) against the tree
-// and rewrites the livepatch relocations. Throws elf::InputError when kbuild fails.
-// `compiler` is the compiler word of the tree's own commands ("gcc",
-// "powerpc64le-linux-gnu-gcc"): its prefix is kbuild's CROSS_COMPILE.
-ModuleResult buildPatchModule(const kbuild::KernelTree& tree, std::string_view kbuildArch, const std::string& compiler,
-                              const ModuleSpec& spec, const std::string& dir, unsigned jobs);
+// Writes the patch table to `dir` and links the module by replaying kbuild's recipe for
+// the tree (LinkRecipe.h) with the tree's object directory as the working directory,
+// then rewrites the livepatch relocations. `runtimeDir` holds lpb-table.h. Throws
+// elf::InputError when a kbuild step fails (its output is in dir/kbuild.log).
+ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runtimeDir, const std::string& objDir,
+                              const ModuleSpec& spec, const std::string& dir);
 
-// The C source of the metadata (exposed for tests).
-std::string metadataSource(const ModuleSpec& spec);
+// The C source of the patch table (lpb-table.h; exposed for tests).
+std::string tableSource(const ModuleSpec& spec);
 
 }  // namespace lpb::module

@@ -18,13 +18,22 @@ SymbolPositions::SymbolPositions(const elf::ElfObject& symbols) : elf_(symbols) 
   for (const auto& s : symbols.symbols) {
     if (s.type == STT_FILE) file = s.name;
     if (s.type != STT_FUNC && s.type != STT_OBJECT) continue;
-    if (s.bind == STB_LOCAL) byName_.emplace(s.name, Named{&s, file});
-    else if (s.shndx != SHN_UNDEF) byName_.emplace(s.name, Named{&s, {}});
+    if (s.bind == STB_LOCAL) byName_.push_back({s.name, Named{&s, file}});
+    else if (s.shndx != SHN_UNDEF) byName_.push_back({s.name, Named{&s, {}}});
   }
+  std::stable_sort(byName_.begin(), byName_.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });
+}
+
+std::pair<std::vector<SymbolPositions::Entry>::const_iterator, std::vector<SymbolPositions::Entry>::const_iterator>
+SymbolPositions::named(std::string_view name) const {
+  auto lo = std::lower_bound(byName_.begin(), byName_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.first < n; });
+  auto hi = std::upper_bound(lo, byName_.end(), name, [](std::string_view n, const Entry& e) { return n < e.first; });
+  return {lo, hi};
 }
 
 std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::string_view file) const {
-  auto [lo, hi] = byName_.equal_range(name);
+  auto [lo, hi] = named(name);
   for (auto it = lo; it != hi; ++it)
     if (it->second.sym->bind == STB_LOCAL &&
         (it->second.file == file || baseName(it->second.file) == baseName(file)))
@@ -33,7 +42,7 @@ std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::
 }
 
 std::optional<uint32_t> SymbolPositions::positionOfGlobal(std::string_view name) const {
-  auto [lo, hi] = byName_.equal_range(name);
+  auto [lo, hi] = named(name);
   for (auto it = lo; it != hi; ++it)
     if (it->second.sym->bind != STB_LOCAL) return positionAmong(name, it->second.sym);
   return std::nullopt;
@@ -41,7 +50,7 @@ std::optional<uint32_t> SymbolPositions::positionOfGlobal(std::string_view name)
 
 std::optional<uint32_t> SymbolPositions::positionAmong(std::string_view name, const elf::Symbol* ours) const {
   std::vector<const elf::Symbol*> same;
-  auto [lo, hi] = byName_.equal_range(name);
+  auto [lo, hi] = named(name);
   for (auto it = lo; it != hi; ++it) same.push_back(it->second.sym);
   if (same.size() == 1) return 0;  // unique: the kernel needs no position
   // Symbol-table order, or address order for a linked image (kallsyms sorts by address).
