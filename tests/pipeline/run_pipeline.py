@@ -117,6 +117,56 @@ def main():
         js2 = os.path.join(work, "proc-string.json")
         check("default: report says replace true", os.path.exists(js2) and json.load(open(js2)).get("replace") is True)
 
+        # --- kbuild's link recipe, replayed --------------------------------------------------
+        # Recorded once per tree; the module's .mod.o comes from the precompiled-header path,
+        # and must equal what kbuild's own command makes of the same .mod.c.
+        cache = os.environ.get("LPB_CACHE", "/var/cache/lp-build")
+        recipes = [json.load(open(f)) for f in glob.glob(os.path.join(cache, "recipes", "*", "recipe.json"))]
+        recipe = next((x for x in recipes if os.path.realpath(x["tree"]) == os.path.realpath(kdir)), None)
+        check("recipe: recorded for the default tree", recipe is not None, str([x["tree"] for x in recipes]))
+        r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-n", "livepatch-recipe", "-o",
+                 os.path.join(work, "recipe.ko"), "--keep-tmp"])
+        m = re.search(r"work directory kept: (\S+)", r.stderr)
+        check("recipe: --keep-tmp names the work directory", r.returncode == 0 and m is not None, r.stderr[-300:])
+        if recipe and m:
+            mdir = os.path.join(m.group(1), "module")
+            check("recipe: the .mod.c compile takes the precompiled header (GCC tree)",
+                  bool(recipe["compile_mod_c_precompiled"]))
+            log = open(os.path.join(mdir, "kbuild.log")).read()
+            check("recipe: the module's .mod.o came from the precompiled path", "(precompiled header)" in log)
+            plain = (recipe["compile_mod_c"].replace("@DIR@", mdir).replace("@FILE@", "livepatch-recipe")
+                     .replace("@MOD@", "livepatch_recipe"))
+            ref = os.path.join(mdir, "reference.mod.o")
+            plain = plain.replace(f"-o {mdir}/livepatch-recipe.mod.o", f"-o {ref}")
+            rr = run(["sh", "-c", plain], cwd=kdir)
+            check("recipe: kbuild's own .mod.o command compiles the module's .mod.c", rr.returncode == 0,
+                  rr.stderr[-300:])
+
+            def loaded(obj):
+                # Sections with the A flag: name and contents; relocations: entries per
+                # section (file offsets differ with the size of the debug info).
+                names = []
+                for l in run(["readelf", "-SW", obj]).stdout.splitlines():
+                    mm = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+(\S*)", l)
+                    if mm and "A" in mm.group(2):
+                        names.append(mm.group(1))
+                dump = {n: run(["readelf", "-x", n, obj]).stdout.split("\n", 2)[-1] for n in names}
+                relocs, keep = [], False
+                for l in run(["readelf", "-rW", obj]).stdout.splitlines():
+                    head = re.match(r"Relocation section '\.rela(\S+)'", l)
+                    if head:
+                        keep = head.group(1) in names  # debug info's relocations may differ
+                        l = head.group(0)
+                    if keep:
+                        relocs.append(l)
+                return names, dump, relocs
+            same = os.path.exists(ref) and loaded(ref) == loaded(os.path.join(mdir, "livepatch-recipe.mod.o"))
+            check("recipe: precompiled and plain .mod.o agree in loaded sections and relocations", same)
+            syms = run(["nm", os.path.join(work, "recipe.ko")]).stdout
+            check("recipe: the module links lp-build's runtime and the patch table",
+                  re.search(r" [DR] lpb_table$", syms, re.M) is not None and " t lpb_init" in syms, syms[-400:])
+            shutil.rmtree(m.group(1), ignore_errors=True)
+
         # --verify boots the kernel in QEMU: a check that holds while the patch is on passes;
         # one that fails turns the build into a refusal and leaves no module.
         if shutil.which("qemu-system-x86_64"):
