@@ -386,6 +386,8 @@ int runBuild(const BuildArgs& a) {
     // --- the module ------------------------------------------------------------------------
     t = Clock::now();
     progress.step("module", fmt::format("linking {} with kbuild", name));
+    if (recipe.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      progress.step("module", "recording kbuild's link recipe for this tree (once per tree)");
     module::ModuleResult mod =
         module::buildPatchModule(recipe.get(), runtimeDir, tree.objDir(), spec, workDir + "/module");
     writeAtomically(mod.path, output);
