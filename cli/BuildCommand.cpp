@@ -51,6 +51,9 @@ void addBuildCommand(CLI::App& app, BuildArgs& a) {
   b->add_flag("-R,--non-replace", a.nonReplace, "do not replace earlier cumulative patches (klp_patch.replace = false)");
   b->add_option("--json", a.json, "write a JSON report");
   b->add_flag("--keep-tmp", a.keepTmp, "keep the work directory");
+  b->add_flag("--kbuild-make", a.kbuildMake,
+              "link the module with `make M=` rather than kbuild's recorded commands (slower; runs every kbuild "
+              "step, such as module BTF)");
   b->add_flag("--verify", a.verify, "boot the kernel in QEMU, load the module, wait for the transition, disable it");
   b->add_option("--verify-check", a.verifyCheck, "shell command run in the guest while the patch is enabled (--verify)");
   b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES");
@@ -388,8 +391,12 @@ int runBuild(const BuildArgs& a) {
     progress.step("module", fmt::format("linking {} with kbuild", name));
     if (recipe.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
       progress.step("module", "recording kbuild's link recipe for this tree (once per tree)");
+    module::LinkOptions link{a.kbuildMake, makeArgs, cs.jobs};
+    const module::LinkRecipe& linkRecipe = recipe.get();
+    if (!a.kbuildMake && !linkRecipe.notReplayable.empty())
+      progress.step("module", fmt::format("using make M= ({})", linkRecipe.notReplayable));
     module::ModuleResult mod =
-        module::buildPatchModule(recipe.get(), runtimeDir, tree.objDir(), spec, workDir + "/module");
+        module::buildPatchModule(linkRecipe, runtimeDir, tree.objDir(), spec, workDir + "/module", link);
     writeAtomically(mod.path, output);
     lap("module", t);
     report["status"] = "ok";

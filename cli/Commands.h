@@ -28,7 +28,7 @@ struct BuildArgs {
   std::string sourceDir, config, vmlinux, symvers, name, output, json, verifyCheck;
   std::vector<std::string> targets, structSizes;
   unsigned jobs = 0;
-  bool nonReplace = false, keepTmp = false, verify = false;
+  bool nonReplace = false, keepTmp = false, verify = false, kbuildMake = false;
 };
 void addBuildCommand(CLI::App& app, BuildArgs& args);
 int runBuild(const BuildArgs& args);

@@ -24,7 +24,7 @@ namespace lpb::module {
 namespace {
 
 // Bump when the recorded format or the probe changes.
-constexpr int kRecipeFormat = 1;
+constexpr int kRecipeFormat = 2;
 
 // The probe module. Its name has both spellings kbuild uses (dash in file names,
 // underscore in KBUILD_MODNAME) so that each can be told apart and replaced.
@@ -61,13 +61,13 @@ std::string unescapeMake(std::string_view s) {
   return out;
 }
 
-// The command kbuild recorded for `target` (an absolute path in the probe directory).
+// The command kbuild recorded for `target` (an absolute path in the probe directory);
+// empty when it recorded none.
 std::string savedCommand(const std::string& dir, const std::string& file, const std::string& target) {
-  std::string path = dir + "/." + file + ".cmd";
-  std::string text = readText(path);
+  std::string text = readText(dir + "/." + file + ".cmd");
   std::string key = "savedcmd_" + target + " := ";
   size_t at = text.find(key);
-  if (at == std::string::npos) throw elf::InputError(path, "kbuild recorded no command for " + target);
+  if (at == std::string::npos) return {};
   size_t eol = text.find('\n', at);
   return unescapeMake(std::string_view(text).substr(at + key.size(), eol - at - key.size()));
 }
@@ -286,6 +286,8 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
     r.linkKo = j.at("link_ko");
     r.compileModCPrecompiled = j.at("compile_mod_c_precompiled").get<std::vector<std::string>>();
     r.modCIncludes = j.at("mod_c_includes");
+    r.notReplayable = j.at("not_replayable");
+    r.hasModuleCommon = j.at("module_common");
     return true;
   };
   if (load()) return r;
@@ -317,6 +319,8 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
 
   auto recorded = [&](const std::string& cmdFile, const std::string& target) {
     std::string c = savedCommand(probe, cmdFile, probe + "/" + target);
+    if (c.empty() && r.notReplayable.empty())
+      r.notReplayable = fmt::format("kbuild keeps no command line for {} (in .{}.cmd)", target, cmdFile);
     replaceAll(c, probe, "@DIR@");
     replaceAll(c, kProbeFile, "@FILE@");
     replaceAll(c, kProbeMod, "@MOD@");
@@ -333,9 +337,10 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   if (runtime.find("lpbprobe") != std::string::npos)
     throw elf::InputError(runtimeDir + "/lpb-runtime.c", "the runtime object depends on the module name");
   fs::copy_file(probe + "/lpb-runtime.o", r.runtimeObject());
-  fs::copy_file(probe + "/.module-common.o", r.moduleCommonObject());
+  r.hasModuleCommon = fs::exists(probe + "/.module-common.o");
+  if (r.hasModuleCommon) fs::copy_file(probe + "/.module-common.o", r.moduleCommonObject());
 
-  recordPrecompiledModC(r, probe, tree.objDir());
+  if (r.notReplayable.empty()) recordPrecompiledModC(r, probe, tree.objDir());
 
   nlohmann::json j = {{"format", kRecipeFormat},
                       {"tree", tree.objDir()},
@@ -345,7 +350,9 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
                       {"compile_mod_c", r.compileModC},
                       {"link_ko", r.linkKo},
                       {"compile_mod_c_precompiled", r.compileModCPrecompiled},
-                      {"mod_c_includes", r.modCIncludes}};
+                      {"mod_c_includes", r.modCIncludes},
+                      {"not_replayable", r.notReplayable},
+                      {"module_common", r.hasModuleCommon}};
   fs::remove_all(probe);
   std::string tmp = file + ".tmp";
   std::ofstream(tmp) << j.dump(2) << "\n";

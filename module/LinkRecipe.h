@@ -43,6 +43,11 @@ struct LinkRecipe {
   // Empty when the check at recording time did not pass.
   std::vector<std::string> compileModCPrecompiled;
   std::string modCIncludes;        // the leading #include block the header holds
+  // Why the commands cannot be replayed (a kbuild that does not record one of them,
+  // as older kernels' modpost step); empty when they can. The runtime object is
+  // recorded either way, and the module is then linked by `make M=` per patch.
+  std::string notReplayable;
+  bool hasModuleCommon = false;    // kbuild links .module-common.o (Linux 6.11 and later)
   std::string runtimeObject() const { return dir + "/lpb-runtime.o"; }
   std::string moduleCommonObject() const { return dir + "/module-common.o"; }
 };

@@ -112,26 +112,36 @@ std::string tableSource(const ModuleSpec& spec) {
   return c;
 }
 
-ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runtimeDir, const std::string& objDir,
-                              const ModuleSpec& spec, const std::string& dir) {
-  fs::create_directories(dir);
-  const std::string& name = spec.name;
-  std::ofstream(dir + "/lpb-table.c") << tableSource(spec);
-  fs::copy_file(runtimeDir + "/lpb-table.h", dir + "/lpb-table.h", fs::copy_options::overwrite_existing);
+namespace {
 
-  // The objects of the module, in kbuild's order: runtime, table, then the patch objects.
-  std::vector<std::string> members = {"lpb-runtime.o", "lpb-table.o"};
-  fs::copy_file(recipe.runtimeObject(), dir + "/lpb-runtime.o", fs::copy_options::overwrite_existing);
-  fs::copy_file(recipe.moduleCommonObject(), dir + "/.module-common.o", fs::copy_options::overwrite_existing);
-  for (size_t i = 0; i < spec.objects.size(); ++i) {
-    members.push_back(fmt::format("lpb-unit{}.o", i));
-    fs::copy_file(spec.objects[i], dir + "/" + members.back(), fs::copy_options::overwrite_existing);
-  }
-  // modpost reads the kbuild record of every object of the module (for CRCs of exports).
-  for (const auto& m : members)
-    if (m != "lpb-table.o")
-      std::ofstream(fmt::format("{}/.{}.cmd", dir, m)) << fmt::format("savedcmd_{}/{} := lp-build\n", dir, m);
+// kbuild itself, per patch: `make M=dir modules` with a Kbuild file. Slower by the
+// reading of the tree's makefiles, but it runs every step kbuild has, recorded or not.
+void linkWithMake(const ModuleSpec& spec, const std::vector<std::string>& members, const std::string& objDir,
+                  const std::string& dir, const LinkOptions& link) {
+  // Prebuilt members are linked as they are: kbuild has no rule to rebuild an object
+  // without a source, so it takes the file that is there; the table it compiles.
+  std::string kbuildText = fmt::format("# Written by lp-build.\nobj-m := {0}.o\n{0}-y :=", spec.name);
+  for (const auto& m : members) kbuildText += " " + m;
+  std::ofstream(dir + "/Kbuild") << kbuildText << "\n";
+  std::vector<std::string> argv = {"make", "-C", objDir, "M=" + dir, fmt::format("-j{}", link.jobs), "modules"};
+  argv.insert(argv.end(), link.makeArgs.begin(), link.makeArgs.end());
+  kbuild::ProcessOptions o;
+  o.cwd = dir;
+  kbuild::ProcessResult r = kbuild::runProcess(argv, o);
+  std::ofstream(dir + "/kbuild.log") << r.output;
+  if (r.status != 0 || !fs::exists(dir + "/" + spec.name + ".ko"))
+    throw elf::InputError(dir + "/kbuild.log", fmt::format("kbuild could not link the patch module: {}",
+                                                           kbuild::firstErrorLine(r.output)));
+}
+
+// kbuild's recorded commands, replayed (LinkRecipe.h).
+void linkWithRecipe(const LinkRecipe& recipe, const ModuleSpec& spec, const std::vector<std::string>& members,
+                    const std::string& objDir, const std::string& dir) {
+  const std::string& name = spec.name;
+  if (recipe.hasModuleCommon)
+    fs::copy_file(recipe.moduleCommonObject(), dir + "/.module-common.o", fs::copy_options::overwrite_existing);
   {
+    // What kbuild's rules would have written: the module's object list and modules.order.
     std::ofstream mod(fmt::format("{}/{}.mod", dir, name));
     for (const auto& m : members) mod << dir << "/" << m << "\n";
     std::ofstream(dir + "/modules.order") << fmt::format("{}/{}.o\n", dir, name);
@@ -168,9 +178,33 @@ ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runti
   else shell(".mod.o compile", recipe.compileModC);
   shell("final link", recipe.linkKo);
   std::ofstream(dir + "/kbuild.log") << log;
+}
+
+}  // namespace
+
+ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runtimeDir, const std::string& objDir,
+                              const ModuleSpec& spec, const std::string& dir, const LinkOptions& link) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/lpb-table.c") << tableSource(spec);
+  fs::copy_file(runtimeDir + "/lpb-table.h", dir + "/lpb-table.h", fs::copy_options::overwrite_existing);
+
+  // The objects of the module, in kbuild's order: runtime, table, then the patch objects.
+  std::vector<std::string> members = {"lpb-runtime.o", "lpb-table.o"};
+  fs::copy_file(recipe.runtimeObject(), dir + "/lpb-runtime.o", fs::copy_options::overwrite_existing);
+  for (size_t i = 0; i < spec.objects.size(); ++i) {
+    members.push_back(fmt::format("lpb-unit{}.o", i));
+    fs::copy_file(spec.objects[i], dir + "/" + members.back(), fs::copy_options::overwrite_existing);
+  }
+  // modpost reads the kbuild record of every object of the module (for CRCs of exports).
+  for (const auto& m : members)
+    if (m != "lpb-table.o")
+      std::ofstream(fmt::format("{}/.{}.cmd", dir, m)) << fmt::format("savedcmd_{}/{} := lp-build\n", dir, m);
+
+  if (link.useMake || !recipe.notReplayable.empty()) linkWithMake(spec, members, objDir, dir, link);
+  else linkWithRecipe(recipe, spec, members, objDir, dir);
 
   ModuleResult res;
-  res.path = dir + "/" + name + ".ko";
+  res.path = dir + "/" + spec.name + ".ko";
   res.klp = elf::convertKlpRelocations(res.path);
   return res;
 }

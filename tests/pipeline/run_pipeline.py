@@ -171,10 +171,18 @@ def main():
         # one that fails turns the build into a refusal and leaves no module.
         if shutil.which("qemu-system-x86_64"):
             ok_ko, bad_ko, bad_js = (os.path.join(work, n) for n in ("verify-ok.ko", "verify-bad.ko", "verify-bad.json"))
+            # This module is linked by `make M=` (--kbuild-make) rather than the replayed
+            # recipe, so that the booted check covers that path as well.
             r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-o", ok_ko, "--verify",
+                     "--kbuild-make", "--keep-tmp",
                      "--verify-check", "grep -q 'Character devices (major name):' /proc/devices"])
             check("--verify with a passing check: exit 0", r.returncode == 0, r.stderr[-600:])
             check("--verify with a passing check: module kept", os.path.exists(ok_ko))
+            m = re.search(r"work directory kept: (\S+)", r.stderr)
+            log = open(os.path.join(m.group(1), "module", "kbuild.log")).read() if m else ""
+            check("--kbuild-make: the module was linked by make M=", "make: Entering directory" in log, log[-300:])
+            if m:
+                shutil.rmtree(m.group(1), ignore_errors=True)
             r = run([lpb, "build", os.path.join(CASES, "proc-string", "patch.diff"), "-o", bad_ko, "--json", bad_js,
                      "--verify", "--verify-check", "grep -q 'Character devices:' /proc/devices"])
             check("--verify with a failing check: exit 1", r.returncode == 1, r.stderr[-600:])
