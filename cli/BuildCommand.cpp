@@ -199,6 +199,11 @@ int runBuild(const BuildArgs& a) {
   try {
     std::map<arch::EntryKind, unsigned> sizeOverrides = parseStructSizes(a.structSizes);
     std::string name = moduleNameFor(a);
+    // The module's own objects are lpb-runtime.o, lpb-table.o and lpb-unitN.o.
+    if (name == "lpb-runtime" || name == "lpb-table" ||
+        (name.starts_with("lpb-unit") && name.size() > 8 &&
+         name.find_first_not_of("0123456789", 8) == std::string::npos))
+      throw elf::InputError("-n " + name, "the name of one of lp-build's own objects in the module; choose another");
     std::string output = a.output.empty() ? name + ".ko" : a.output;
     report["name"] = name;
     report["replace"] = !a.nonReplace;
@@ -269,7 +274,13 @@ int runBuild(const BuildArgs& a) {
     std::string compiler = tree.compileCommand(units[0]).compiler.at(0);
     std::vector<std::string> makeArgs = module::kbuildMakeArgs(tree, arch::kbuildArch(*profile.target), compiler);
     std::future<module::LinkRecipe> recipe = std::async(std::launch::async, [&] {
-      return module::linkRecipeFor(tree, makeArgs, runtimeDir, cache + "/recipes");
+      try {
+        return module::linkRecipeFor(tree, makeArgs, runtimeDir, cache + "/recipes");
+      } catch (const elf::InputError&) {
+        throw;
+      } catch (const std::exception& e) {  // file system or JSON trouble in the cache
+        throw elf::InputError(cache + "/recipes", fmt::format("cannot record kbuild's link recipe: {}", e.what()));
+      }
     });
     lap("profile", t);
     std::vector<kbuild::UnitObjects> objects = compiling.get();
@@ -386,12 +397,29 @@ int runBuild(const BuildArgs& a) {
       return writeJson() ? 1 : 2;
     }
 
+    // New code that nothing redirects to and no callback: the module would change nothing,
+    // and with atomic replace it would silently take back every earlier live patch.
+    if (spec.functions.empty() && spec.callbacks.empty()) {
+      fmt::print(stderr, "lp-build: {}: no function for the kernel to redirect and no callback\n", a.patches[0]);
+      report["status"] = "nochange";
+      cleanup();
+      return writeJson() ? 3 : 2;
+    }
+
     // --- the module ------------------------------------------------------------------------
     t = Clock::now();
     progress.step("module", fmt::format("linking {} with kbuild", name));
     if (recipe.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
       progress.step("module", "recording kbuild's link recipe for this tree (once per tree)");
     module::LinkOptions link{a.kbuildMake, makeArgs, cs.jobs};
+    // BTF ids in patch code need kbuild's unrecorded module-BTF step (resolve_btfids).
+    if (!link.useMake && tree.configValue("CONFIG_DEBUG_INFO_BTF_MODULES") == "y")
+      for (const auto& o : spec.objects)
+        if (elf::ElfObject::open(o).findSection(".BTF_ids")) {
+          link.useMake = true;
+          progress.step("module", "using make M= (the patch code has .BTF_ids, which kbuild resolves for modules)");
+          break;
+        }
     const module::LinkRecipe& linkRecipe = recipe.get();
     if (!a.kbuildMake && !linkRecipe.notReplayable.empty())
       progress.step("module", fmt::format("using make M= ({})", linkRecipe.notReplayable));

@@ -1,6 +1,7 @@
 #include "cli/Commands.h"
 
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -50,12 +51,23 @@ std::string workRoot() {
   // a few hundred inodes. On ext4, allocating inodes shortly after deleting others makes
   // the kernel scan for recently deleted ones: about 0.2 s per build, more than the rest
   // of lp-build's own work. A RAM file system has no such cost.
+  // /dev/shm is world-writable: the directory must be ours alone (a real directory, our
+  // uid, mode 0700), or another user could swap the sources or the module under us. And
+  // it must have room (a container's /dev/shm can be 64 MB).
   struct statfs fs{};
-  if (::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC && ::access("/dev/shm", W_OK) == 0) {
-    std::string dir = fmt::format("/dev/shm/lp-build-{}/work", ::getuid());
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (!ec && ::access(dir.c_str(), W_OK) == 0) return dir;
+  if (::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+      uint64_t(fs.f_bavail) * uint64_t(fs.f_bsize) >= (uint64_t(1) << 30)) {
+    std::string mine = fmt::format("/dev/shm/lp-build-{}", ::getuid());
+    ::mkdir(mine.c_str(), 0700);
+    struct stat st{};
+    // (/dev/shm is sticky: nobody else can rename or remove a directory we own in it.)
+    if (::lstat(mine.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid() &&
+        ((st.st_mode & 0077) == 0 || ::chmod(mine.c_str(), 0700) == 0)) {
+      std::string dir = mine + "/work";
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (!ec && ::access(dir.c_str(), W_OK) == 0) return dir;
+    }
   }
   return cacheRoot() + "/work";
 }

@@ -175,15 +175,24 @@ std::vector<ProcessResult> runParallel(const std::vector<std::vector<std::string
       }
       if (closedOne) break;
     }
-    int st = 0;
-    pid_t pid = ::waitpid(-1, &st, readers.empty() ? 0 : WNOHANG);
-    if (pid > 0 && running.count(pid)) {
-      results[running[pid]].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      running.erase(pid);
-      launch();
-    } else if (pid < 0 && errno != EINTR) {
-      break;
-    }
+    // Reap only our own children: other threads of lp-build run processes at the same
+    // time (the compiles beside the kernel profile and the link recipe), and a wait for
+    // any child would take their exit statuses.
+    auto reap = [&](std::map<pid_t, size_t>::iterator it, int flags) {
+      int st = 0;
+      pid_t pid = ::waitpid(it->first, &st, flags);
+      if (pid == it->first) {
+        results[it->second].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return running.erase(it);
+      }
+      if (pid < 0 && errno != EINTR) return running.erase(it);  // not ours after all: status stays -1
+      return std::next(it);
+    };
+    size_t before = running.size();
+    for (auto it = running.begin(); it != running.end();) it = reap(it, WNOHANG);
+    // Nothing left to read and nobody finished: block on one of ours.
+    if (running.size() == before && readers.empty() && !running.empty()) reap(running.begin(), 0);
+    if (running.size() != before) launch();
   }
   for (auto& [fd, i] : readers) {
     char buf[65536];

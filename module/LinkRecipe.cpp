@@ -1,12 +1,14 @@
 #include "module/LinkRecipe.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -24,7 +26,7 @@ namespace lpb::module {
 namespace {
 
 // Bump when the recorded format or the probe changes.
-constexpr int kRecipeFormat = 2;
+constexpr int kRecipeFormat = 3;
 
 // The probe module. Its name has both spellings kbuild uses (dash in file names,
 // underscore in KBUILD_MODNAME) so that each can be told apart and replaced.
@@ -81,6 +83,12 @@ std::string recipeKey(const kbuild::KernelTree& tree, const std::vector<std::str
   add(tree.sourceDir());
   add(tree.objDir());
   for (const auto& a : makeArgs) add(a);
+  // What make takes from the environment changes the commands too.
+  for (const char* v : {"KCFLAGS", "KCPPFLAGS", "KAFLAGS", "KBUILD_EXTRA_SYMBOLS", "KBUILD_MODPOST_WARN",
+                        "KBUILD_BUILD_TIMESTAMP", "CC", "LD", "LLVM", "ARCH", "CROSS_COMPILE", "PATH"}) {
+    const char* value = std::getenv(v);
+    add(fmt::format("{}={}", v, value ? value : ""));
+  }
   // Everything the recorded commands depend on: a rebuilt or reconfigured tree records anew.
   const std::string& o = tree.objDir();
   const std::string& s = tree.sourceDir();
@@ -176,7 +184,7 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
   for (size_t i = 0; i < argv.size(); ++i) {
     if (argv[i] == "-include" && i + 1 < argv.size()) {
       prelude += fmt::format("#include \"{}\"\n", argv[++i]);
-      if (!placed) use.insert(use.end(), {"-include", r.dir + "/mod-prelude.h", "-Winvalid-pch"});
+      if (!placed) use.insert(use.end(), {"-include", "@RECIPE@/mod-prelude.h", "-Winvalid-pch"});
       placed = true;
       continue;
     }
@@ -265,6 +273,7 @@ std::vector<std::string> precompiledModCCommand(const LinkRecipe& r, const std::
   for (auto& w : argv) {
     if (w == "@OUT@") w = object;
     else if (w == "@SRC@") w = source;
+    else replaceAll(w, "@RECIPE@", r.dir);
   }
   return argv;
 }
@@ -294,12 +303,23 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
 
   DirLock lock(cacheDir + "/.lock");
   if (load()) return r;  // another lp-build recorded it meanwhile
-  // A directory without recipe.json is what a killed recording leaves: start again.
+  // Recordings happen in a directory of their own, renamed into place when complete: a
+  // killed recording's make may run on for a while, and must not write into the next
+  // one. Those of dead processes are removed here.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cacheDir, ec)) {
+    std::string n = e.path().filename().string();
+    size_t at = n.find(".rec-");
+    if (at == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + at + 5));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+  const std::string finalDir = r.dir;
+  r.dir = fmt::format("{}.rec-{}", finalDir, ::getpid());
   fs::remove_all(r.dir);
   fs::create_directories(r.dir);
 
-  // The probe lives inside the recipe's directory, so a killed recording leaves nothing
-  // anywhere else; on failure its kbuild.log stays there for the error message.
+  // On failure the probe's kbuild.log stays for the error message (until the next run).
   std::string probe = r.dir + "/probe";
   fs::create_directories(probe);
   for (const char* f : {"lpb-runtime.c", "lpb-table.h"})
@@ -354,9 +374,11 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
                       {"not_replayable", r.notReplayable},
                       {"module_common", r.hasModuleCommon}};
   fs::remove_all(probe);
-  std::string tmp = file + ".tmp";
-  std::ofstream(tmp) << j.dump(2) << "\n";
-  fs::rename(tmp, file);
+  std::ofstream(r.dir + "/recipe.json") << j.dump(2) << "\n";
+  // An incomplete or outdated directory under the final name goes first (we hold the lock).
+  fs::remove_all(finalDir);
+  fs::rename(r.dir, finalDir);
+  r.dir = finalDir;
   return r;
 }
 

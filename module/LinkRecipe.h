@@ -39,7 +39,8 @@ struct LinkRecipe {
   std::string modpost;             // writes <module>.mod.c and Module.symvers
   std::string compileModC;         // <module>.mod.c -> <module>.mod.o
   std::string linkKo;              // the final .ko
-  // The .mod.o compile through the precompiled header: argv with @OUT@ and @SRC@.
+  // The .mod.o compile through the precompiled header: argv with @OUT@, @SRC@ and
+  // @RECIPE@ (this directory).
   // Empty when the check at recording time did not pass.
   std::vector<std::string> compileModCPrecompiled;
   std::string modCIncludes;        // the leading #include block the header holds

@@ -20,11 +20,14 @@ std::string cIdent(std::string s) {
   return s;
 }
 
+// A C string literal; control characters (a newline in a file name) as octal escapes.
 std::string cString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\{:03o}", u);
+    else out += c;
   }
   return out + "\"";
 }

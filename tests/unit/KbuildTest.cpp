@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "elfgen/ElfObject.h"
@@ -137,4 +138,21 @@ TEST_CASE("a patch is applied in the shadow tree, never in the user's") {
   CHECK_THROWS_WITH_AS(kbuild::readPatch(escape.string()), doctest::Contains("bad file name"), elf::InputError);
   for (const auto& f : {diff, bad, notDiff, escape, shadowDir}) fs::remove_all(f);
   fs::remove_all(t);
+}
+
+TEST_CASE("processes run from several threads get their own exit statuses") {
+  // build runs the compiles in one thread while another runs gcc --version and kbuild: a
+  // wait for any child in one thread would take the other's statuses.
+  auto many = [](int code) {
+    std::vector<int> st;
+    for (int i = 0; i < 40; ++i)
+      st.push_back(lpb::kbuild::runProcess({"sh", "-c", "exit " + std::to_string(code)}).status);
+    return st;
+  };
+  auto a = std::async(std::launch::async, many, 3);
+  auto b = std::async(std::launch::async, many, 4);
+  auto c = std::async(std::launch::async, many, 5);
+  CHECK(a.get() == std::vector<int>(40, 3));
+  CHECK(b.get() == std::vector<int>(40, 4));
+  CHECK(c.get() == std::vector<int>(40, 5));
 }

@@ -19,7 +19,7 @@ namespace {
 module::ModuleSpec sampleSpec() {
   module::ModuleSpec spec;
   spec.name = "livepatch-fix";
-  spec.description = "fixes \"quotes\" and \\ backslashes";
+  spec.description = "fixes \"quotes\" and \\ backslashes\nfrom a file name with a newline";
   spec.replace = false;
   spec.functions = {{"vmlinux", "cmdline_proc_show", 0, "__lpb_u0_cmdline_proc_show"},
                     {"vmlinux", "type_show", 2, "__lpb_u0_type_show"},
@@ -64,7 +64,8 @@ TEST_CASE("the patch table compiles without kernel headers and carries the metad
                                            "__lpb_u1_bm_status_write", "__lpb_u1_pre_a", "__lpb_u1_pre_b",
                                            "__lpb_u1_post_unpatch"});
   std::string modinfo = sectionText(o, ".modinfo");
-  CHECK(modinfo.find(std::string("description=fixes \"quotes\" and \\ backslashes") + '\0') != std::string::npos);
+  CHECK(modinfo.find(std::string("description=fixes \"quotes\" and \\ backslashes\nfrom a file name with a newline") +
+                     '\0') != std::string::npos);
   CHECK(modinfo.find(std::string("import_ns=CRYPTO_INTERNAL") + '\0') != std::string::npos);
   // Function names and the module name are strings of the table.
   std::string ro;
