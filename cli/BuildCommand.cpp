@@ -77,18 +77,6 @@ std::string moduleNameFor(const BuildArgs& a) {
   return n;
 }
 
-// Work directories of runs that were killed: the pid in the name no longer runs.
-void removeStaleWorkDirs(const std::string& workRoot) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(workRoot, ec)) {
-    std::string n = e.path().filename().string();
-    size_t dash = n.rfind('-');
-    if (dash == std::string::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + dash + 1));
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
-  }
-}
-
 kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
   kbuild::TreeOptions o;
   o.config = a.config;
@@ -217,7 +205,7 @@ int runBuild(const BuildArgs& a) {
     std::string cache = cacheRoot();
     std::string work = workRoot();
     fs::create_directories(work);
-    removeStaleWorkDirs(work);
+    kbuild::removeEntriesOfDeadProcesses(work, "-");  // <name>-<pid> of killed runs
     workDir = fmt::format("{}/{}-{}", work, name, ::getpid());
     fs::remove_all(workDir);
     progress.step("patch", fmt::format("applying {} patch(es) in a shadow tree", patches.size()));

@@ -306,14 +306,7 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   // Recordings happen in a directory of their own, renamed into place when complete: a
   // killed recording's make may run on for a while, and must not write into the next
   // one. Those of dead processes are removed here.
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cacheDir, ec)) {
-    std::string n = e.path().filename().string();
-    size_t at = n.find(".rec-");
-    if (at == std::string::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + at + 5));
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
-  }
+  kbuild::removeEntriesOfDeadProcesses(cacheDir, ".rec-");
   const std::string finalDir = r.dir;
   r.dir = fmt::format("{}.rec-{}", finalDir, ::getpid());
   fs::remove_all(r.dir);
