@@ -4,7 +4,6 @@
 //   -> differ per unit -> livepatch relocations -> module (kbuild) -> .klp.rela rewrite
 //
 // Exit status: 0 module written, 1 refused, 2 bad input, 3 the patch changes nothing.
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "elfgen/ElfObject.h"
 #include "kbuild/Compile.h"
 #include "kbuild/DefaultTree.h"
+#include "kbuild/Files.h"
 #include "kbuild/KernelProfile.h"
 #include "kbuild/KernelTree.h"
 #include "kbuild/Patch.h"
@@ -184,6 +184,13 @@ int runBuild(const BuildArgs& a) {
     else if (!workDir.empty()) fmt::print(stderr, "lp-build: work directory kept: {}\n", workDir);
   };
 
+  // The end of a run without a module: the report says why, the work directory goes.
+  auto finish = [&](const char* status, int code) {
+    report["status"] = status;
+    cleanup();
+    return writeJson() ? code : 2;
+  };
+
   try {
     std::map<arch::EntryKind, unsigned> sizeOverrides = parseStructSizes(a.structSizes);
     std::string name = moduleNameFor(a);
@@ -252,9 +259,7 @@ int runBuild(const BuildArgs& a) {
     if (units.empty()) {
       lap("profile", t);
       fmt::print(stderr, "lp-build: {}: changes nothing this kernel builds\n", a.patches[0]);
-      report["status"] = "nochange";
-      cleanup();
-      return writeJson() ? 3 : 2;
+      return finish("nochange", 3);
     }
     kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath());
     // kbuild's link recipe for this tree (recorded by one kbuild run the first time).
@@ -317,16 +322,12 @@ int runBuild(const BuildArgs& a) {
     }
     lap("diff", t);
     if (refused) {
-      report["status"] = "refused";
-      cleanup();
-      return writeJson() ? 1 : 2;
+      return finish("refused", 1);
     }
     std::erase_if(diffs, [](const UnitDiff& d) { return d.result.verdict != differ::Verdict::Patchable; });
     if (diffs.empty()) {
       fmt::print(stderr, "lp-build: {}: no functional change in the compiled code\n", a.patches[0]);
-      report["status"] = "nochange";
-      cleanup();
-      return writeJson() ? 3 : 2;
+      return finish("nochange", 3);
     }
 
     // --- relocations: how every outside reference is written ----------------------------
@@ -380,18 +381,14 @@ int runBuild(const BuildArgs& a) {
     report["references"] = relocKinds;
     lap("relocations", t);
     if (refused) {
-      report["status"] = "refused";
-      cleanup();
-      return writeJson() ? 1 : 2;
+      return finish("refused", 1);
     }
 
     // New code that nothing redirects to and no callback: the module would change nothing,
     // and with atomic replace it would silently take back every earlier live patch.
     if (spec.functions.empty() && spec.callbacks.empty()) {
       fmt::print(stderr, "lp-build: {}: no function for the kernel to redirect and no callback\n", a.patches[0]);
-      report["status"] = "nochange";
-      cleanup();
-      return writeJson() ? 3 : 2;
+      return finish("nochange", 3);
     }
 
     // --- the module ------------------------------------------------------------------------

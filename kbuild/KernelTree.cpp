@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
 namespace fs = std::filesystem;
@@ -30,12 +31,6 @@ std::string absolute(const std::string& p) {
   return ec ? p : a.string();
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // `KEY := VALUE` on one line of a .cmd file (a dependency list continues with `\`).
 std::string_view valueOf(std::string_view text, std::string_view key) {

@@ -6,9 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <stdexcept>
 
@@ -228,17 +226,6 @@ std::string firstErrorLine(const std::string& text) {
     pos = eol + 1;
   }
   return first.empty() ? text.substr(0, text.find('\n')) : first;
-}
-
-void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::string n = e.path().filename().string();
-    size_t at = n.rfind(marker);
-    if (at == std::string::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + at + marker.size()));
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
-  }
 }
 
 }  // namespace lpb::kbuild

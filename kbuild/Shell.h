@@ -31,10 +31,6 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOpti
 std::vector<ProcessResult> runParallel(const std::vector<std::vector<std::string>>& argvs,
                                        const std::vector<ProcessOptions>& opts, unsigned jobs);
 
-// Removes the entries of `dir` named `<anything><marker><pid>` whose process is gone: the
-// scratch that killed lp-build runs leave behind.
-void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker);
-
 // The first line of `text` that looks like an error (for one-line messages), else its first line.
 std::string firstErrorLine(const std::string& text);
 

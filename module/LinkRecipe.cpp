@@ -1,7 +1,6 @@
 #include "module/LinkRecipe.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,9 +13,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
 namespace fs = std::filesystem;
@@ -35,12 +34,6 @@ constexpr const char* kProbeMod = "lpbprobe_mod";
 // The second name the precompiled-header check compiles under.
 constexpr const char* kCheckFile = "lpbcheck-mod";
 
-std::string readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void replaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
@@ -66,7 +59,7 @@ std::string unescapeMake(std::string_view s) {
 // The command kbuild recorded for `target` (an absolute path in the probe directory);
 // empty when it recorded none.
 std::string savedCommand(const std::string& dir, const std::string& file, const std::string& target) {
-  std::string text = readText(dir + "/." + file + ".cmd");
+  std::string text = kbuild::readFile(dir + "/." + file + ".cmd");
   std::string key = "savedcmd_" + target + " := ";
   size_t at = text.find(key);
   if (at == std::string::npos) return {};
@@ -104,7 +97,7 @@ std::string recipeKey(const kbuild::KernelTree& tree, const std::vector<std::str
       XXH3_64bits_update(st, id, sizeof id);
     }
   }
-  for (const char* f : {"lpb-runtime.c", "lpb-table.h"}) add(readText(runtimeDir + "/" + f));
+  for (const char* f : {"lpb-runtime.c", "lpb-table.h"}) add(kbuild::readFile(runtimeDir + "/" + f));
   uint64_t h = XXH3_64bits_digest(st);
   XXH3_freeState(st);
   return fmt::format("{:016x}", h);
@@ -175,7 +168,7 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
   if (steps.size() != 1) return;
   std::vector<std::string> argv = kbuild::splitShellWords(steps[0]);
 
-  std::string modC = readText(probeModC);
+  std::string modC = kbuild::readFile(probeModC);
   r.modCIncludes = leadingIncludes(modC);
   std::string prelude = "/* The fixed start of every modpost .mod.c, precompiled once per tree by lp-build. */\n";
   std::vector<std::string> common;  // argv without the forced includes and the dependency file
@@ -286,7 +279,7 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   std::string file = r.dir + "/recipe.json";
   auto load = [&]() -> bool {
     if (!fs::exists(file)) return false;
-    nlohmann::json j = nlohmann::json::parse(readText(file), nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(kbuild::readFile(file), nullptr, false);
     if (j.is_discarded() || j.value("format", 0) != kRecipeFormat) return false;
     r.compileTable = j.at("compile_table");
     r.link = j.at("link");
@@ -346,7 +339,7 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   r.linkKo = recorded(std::string(kProbeFile) + ".ko", std::string(kProbeFile) + ".ko");
 
   // The runtime goes into every module of this tree: it must not carry the probe's name.
-  std::string runtime = readText(probe + "/lpb-runtime.o");
+  std::string runtime = kbuild::readFile(probe + "/lpb-runtime.o");
   if (runtime.find("lpbprobe") != std::string::npos)
     throw elf::InputError(runtimeDir + "/lpb-runtime.c", "the runtime object depends on the module name");
   fs::copy_file(probe + "/lpb-runtime.o", r.runtimeObject());

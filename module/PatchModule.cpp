@@ -6,6 +6,7 @@
 #include <map>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
 namespace fs = std::filesystem;
@@ -64,11 +65,11 @@ std::string tableSource(const ModuleSpec& spec) {
   c += "\n";
 
   static const char* const kinds[] = {"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"};
+  std::map<std::string, unsigned> functionCount;
+  for (const auto& f : spec.functions) ++functionCount[f.object];
   for (const auto& o : objects) {
     std::string id = cIdent(o);
-    unsigned n = 0;
-    for (const auto& f : spec.functions) n += f.object == o;
-    if (n) {
+    if (functionCount[o]) {
       c += fmt::format("static const struct lpb_table_func lpb_funcs_{}[] = {{\n", id);
       for (const auto& f : spec.functions)
         if (f.object == o)
@@ -88,8 +89,7 @@ std::string tableSource(const ModuleSpec& spec) {
   c += "static const struct lpb_table_object lpb_objects[] = {\n";
   for (const auto& o : objects) {
     std::string id = cIdent(o);
-    unsigned n = 0;
-    for (const auto& f : spec.functions) n += f.object == o;
+    unsigned n = functionCount[o];
     c += "\t{\n";
     c += fmt::format("\t\t.name = {},\n", o == "vmlinux" ? "0" : cString(o));
     if (n) c += fmt::format("\t\t.funcs = lpb_funcs_{},\n\t\t.nr_funcs = {},\n", id, n);
@@ -171,9 +171,7 @@ void linkWithRecipe(const LinkRecipe& recipe, const ModuleSpec& spec, const std:
   std::ofstream(dir + "/.lpb-table.o.cmd") << fmt::format("savedcmd_{}/lpb-table.o := lp-build\n", dir);
   shell("link and objtool", recipe.link);
   shell("modpost", recipe.modpost);
-  std::string modC = dir + "/" + name + ".mod.c";
-  std::ifstream in(modC);
-  std::string modText((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string modText = kbuild::readFile(dir + "/" + name + ".mod.c");
   fs::create_directories(dir + "/pch");
   std::vector<std::string> fast =
       precompiledModCCommand(recipe, modText, dir, name, dir + "/pch/" + name + ".mod.c", dir + "/" + name + ".mod.o");

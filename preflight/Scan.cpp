@@ -85,12 +85,5 @@ std::vector<std::string> functionsUsing(std::string_view text, std::string_view 
   return out;
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace lpb::preflight

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kbuild/Files.h"
+
 namespace lpb::preflight {
 
 // The functions defined in C `source` whose bodies mention `identifier`, in order, each once.
@@ -16,7 +18,6 @@ std::vector<std::string> functionsUsing(std::string_view source, std::string_vie
 // Whole-word occurrence of `identifier` anywhere in `source` (fast pre-filter).
 bool mentions(std::string_view source, std::string_view identifier);
 
-// The file's contents ("" if unreadable).
-std::string readFile(const std::string& path);
+using kbuild::readFile;  // the file's contents ("" if unreadable)
 
 }  // namespace lpb::preflight

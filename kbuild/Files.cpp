@@ -1,0 +1,32 @@
+#include "kbuild/Files.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace lpb::kbuild {
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string n = e.path().filename().string();
+    size_t at = n.rfind(marker);
+    if (at == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + at + marker.size()));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
+}  // namespace lpb::kbuild
