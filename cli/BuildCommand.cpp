@@ -39,11 +39,7 @@ namespace lpb::cli {
 void addBuildCommand(CLI::App& app, BuildArgs& a) {
   CLI::App* b = app.add_subcommand("build", "Build a livepatch module from kernel source patches (the default command)");
   b->add_option("patches", a.patches, "unified diffs against the kernel source (-p1)")->required();
-  b->add_option("-s,--sourcedir", a.sourceDir,
-                "kernel tree: a built tree, or the O= build directory of one (default: lp-build's default kernel)");
-  b->add_option("-c,--config", a.config, "kernel .config (default: the tree's)");
-  b->add_option("-v,--vmlinux", a.vmlinux, "vmlinux of the running kernel (default: the tree's)");
-  b->add_option("--symvers", a.symvers, "Module.symvers (default: the tree's)");
+  addKernelOptions(*b, a.kernel);
   b->add_option("-t,--target", a.targets, "only patch code of this object: vmlinux or a module name (repeatable)");
   b->add_option("-n,--name", a.name, "module name (default: livepatch-<first patch's name>)");
   b->add_option("-o,--output", a.output, "where to write the module (default: ./<name>.ko)");
@@ -78,15 +74,7 @@ std::string moduleNameFor(const BuildArgs& a) {
 }
 
 kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
-  kbuild::TreeOptions o;
-  o.config = a.config;
-  o.vmlinux = a.vmlinux;
-  o.symvers = a.symvers;
-  // Without -s: the built-in default tree (the same one `lp-build check` uses).
-  o.sourceDir = !a.sourceDir.empty() ? a.sourceDir : kbuild::defaultTreeDir(dataDir(), [&](const std::string& what) {
-    progress.step("default kernel", what);
-  });
-  return kbuild::KernelTree::open(o);
+  return kbuild::KernelTree::open(treeOptions(a.kernel, [&](const std::string& what) { progress.step("kernel", what); }));
 }
 
 struct UnitDiff {
@@ -141,7 +129,7 @@ int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const st
   progress.step("verify", "booting the kernel in QEMU (TCG)");
   kbuild::ProcessOptions o;
   o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log"};
-  r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.objDir(), initrd, "300"}, o);
+  r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.bootImage(), initrd, "300"}, o);
   progress.clear();
   std::ifstream log(workDir + "/verify-serial.log");
   for (std::string line; std::getline(log, line);) {
@@ -297,7 +285,7 @@ int runBuild(const BuildArgs& a) {
           if (!ko)
             throw elf::InputError(tree.objDir(), fmt::format("module {} (for {}) is not built in this tree",
                                                              uo.unit.linkedInto, uo.unit.source));
-          m = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(tree.objDir() + "/" + *ko));
+          m = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(*ko));
           symbols.addModule(uo.unit.linkedInto, *m);
         }
         symfile = m.get();

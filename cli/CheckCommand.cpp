@@ -16,10 +16,7 @@ void addCheckCommand(CLI::App& app, CheckArgs& a) {
   CLI::App* c = app.add_subcommand("check", "Pre-flight: can these patches be live-patched as they are? "
                                             "(source-level, in seconds; exit 0 ok, 1 refused, 2 bad input)");
   c->add_option("patches", a.patches, "the fix, as unified diffs (-p1)")->required();
-  c->add_option("-s,--sourcedir", a.sourceDir,
-                "configured and built kernel tree (default: the cached build of scripts/kernel/build-kernel.sh, as for build)");
-  c->add_option("-c,--config", a.config, "kernel .config (default: the tree's)");
-  c->add_option("-v,--vmlinux", a.vmlinux, "vmlinux of the running kernel (default: the tree's)");
+  addKernelOptions(*c, a.kernel);
   c->add_option("--arch", a.arch, "architecture for the architecture rules (x86_64, ppc64le, ...; default: the tree's)");
   c->add_option("--json", a.json, "write the report as JSON");
   c->add_flag("--deep", a.deep, "also compile the units and diff the objects; report where the verdicts differ");
@@ -29,10 +26,7 @@ int runCheck(const CheckArgs& a) {
   try {
     preflight::CheckOptions opts;
     opts.patches = a.patches;
-    // Without -s: the built-in default tree (the same one `lp-build build` uses).
-    opts.tree.sourceDir = !a.sourceDir.empty() ? a.sourceDir : kbuild::defaultTreeDir(dataDir());
-    opts.tree.config = a.config;
-    opts.tree.vmlinux = a.vmlinux;
+    opts.tree = treeOptions(a.kernel, {});
     opts.arch = a.arch;
     opts.deep = a.deep;
     opts.dataDir = dataDir();

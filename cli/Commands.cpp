@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "kbuild/DefaultTree.h"
+#include "kbuild/DistroTree.h"
+
 namespace lpb::cli {
 
 std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::string>& kvs) {
@@ -70,6 +73,47 @@ std::string workRoot() {
     }
   }
   return cacheRoot() + "/work";
+}
+
+void addKernelOptions(CLI::App& cmd, KernelArgs& k) {
+  cmd.add_option("-s,--sourcedir", k.sourceDir,
+                 "kernel tree: a built tree (or its O= directory), or the pristine source of a distro kernel "
+                 "(default: lp-build's default kernel; with --kernel, Debian's linux-source of that version)");
+  cmd.add_option("-c,--config", k.config, "kernel .config (default: the tree's, or the distro's for --kernel)");
+  cmd.add_option("-v,--vmlinux", k.vmlinux, "vmlinux of the running kernel, with debug info for a distro kernel");
+  cmd.add_option("--symvers", k.symvers, "Module.symvers (default: the tree's, or the distro's for --kernel)");
+  cmd.add_option("--modules", k.modules, "a distro kernel's installed modules (/lib/modules/RELEASE; .ko, .ko.xz, .ko.zst, .ko.gz)");
+  cmd.add_option("--kernel", k.release,
+                 "a distro kernel by release (e.g. \"$(uname -r)\"): its config, debug vmlinux, Module.symvers and "
+                 "modules where Debian/Ubuntu and Fedora/RHEL install them");
+  cmd.add_option("--vmlinuz", k.vmlinuz, "the kernel image --verify boots (default: the tree's bzImage, or the distro's for --kernel)");
+  cmd.add_option("--kernel-root", k.root, "where --kernel looks (default /; e.g. a directory `dpkg -x` extracted packages into)");
+}
+
+kbuild::TreeOptions treeOptions(const KernelArgs& k, const std::function<void(const std::string&)>& progress) {
+  kbuild::TreeOptions o;
+  o.config = k.config;
+  o.vmlinux = k.vmlinux;
+  o.symvers = k.symvers;
+  o.modulesDir = k.modules;
+  o.bootImage = k.vmlinuz;
+  o.cacheRoot = cacheRoot();
+  o.jobs = std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
+  o.progress = progress;
+  if (!k.release.empty()) {
+    kbuild::DistroFiles f = kbuild::findDistroFiles(k.release, k.root, {k.config, k.vmlinux, k.symvers, k.modules, k.vmlinuz});
+    o.config = f.config;
+    o.vmlinux = f.vmlinux;
+    o.symvers = f.symvers;
+    o.modulesDir = f.modulesDir;
+    o.bootImage = f.vmlinuz;
+    o.sourceDir = !k.sourceDir.empty() ? k.sourceDir : kbuild::distroSourceDir(dataDir(), k.release, progress);
+    return o;
+  }
+  if (!k.root.empty()) throw elf::InputError("--kernel-root " + k.root, "only means something with --kernel");
+  // Without -s: the built-in default tree (the same one for every command).
+  o.sourceDir = !k.sourceDir.empty() ? k.sourceDir : kbuild::defaultTreeDir(dataDir(), progress);
+  return o;
 }
 
 void addCommands(CLI::App& app, Commands& c) {

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "arch/Target.h"
+#include "kbuild/KernelTree.h"
 
 namespace lpb::cli {
 
@@ -23,9 +24,20 @@ struct DiffArgs {
 void addDiffCommand(CLI::App& app, DiffArgs& args);
 int runDiff(const DiffArgs& args);
 
+// Which kernel: a built tree (-s), or a distro kernel (a pristine -s with its -c -v
+// --symvers --modules, or --kernel RELEASE finding them under --kernel-root).
+struct KernelArgs {
+  std::string sourceDir, config, vmlinux, symvers, modules, release, root, vmlinuz;
+};
+void addKernelOptions(CLI::App& cmd, KernelArgs& k);
+// The tree options for KernelArgs (without -s and --kernel: the built-in default tree).
+// Throws elf::InputError for a distro file that is not where --kernel looks.
+kbuild::TreeOptions treeOptions(const KernelArgs& k, const std::function<void(const std::string&)>& progress);
+
 struct BuildArgs {
   std::vector<std::string> patches;
-  std::string sourceDir, config, vmlinux, symvers, name, output, json, verifyCheck;
+  KernelArgs kernel;
+  std::string name, output, json, verifyCheck;
   std::vector<std::string> targets, structSizes;
   unsigned jobs = 0;
   bool nonReplace = false, keepTmp = false, verify = false, kbuildMake = false;
@@ -35,7 +47,8 @@ int runBuild(const BuildArgs& args);
 
 struct CheckArgs {
   std::vector<std::string> patches;
-  std::string sourceDir, config, vmlinux, arch, json;
+  KernelArgs kernel;
+  std::string arch, json;
   bool deep = false;
 };
 void addCheckCommand(CLI::App& app, CheckArgs& args);

@@ -65,6 +65,22 @@ class DwarfFile {
     }
   }
 
+  // Calls `visit(cu)` with each compilation unit's own DIE.
+  void forEachUnit(const std::function<void(Dwarf_Die)>& visit) {
+    Dwarf_Unsigned hdrLen = 0, typeOff = 0, next = 0;
+    Dwarf_Half version = 0, addrSize = 0, lenSize = 0, extSize = 0, cuType = 0;
+    Dwarf_Off abbrev = 0;
+    Dwarf_Sig8 sig;
+    Dwarf_Error err = nullptr;
+    while (dwarf_next_cu_header_d(dbg_, true, &hdrLen, &version, &abbrev, &addrSize, &lenSize, &extSize, &sig,
+                                  &typeOff, &next, &cuType, &err) == DW_DLV_OK) {
+      Dwarf_Die cu = nullptr;
+      if (dwarf_siblingof_b(dbg_, nullptr, true, &cu, &err) != DW_DLV_OK) continue;
+      visit(cu);
+      dwarf_dealloc_die(cu);
+    }
+  }
+
   Dwarf_Debug dbg() const { return dbg_; }
 
  private:
@@ -260,6 +276,17 @@ std::map<std::string, std::string> typeLayouts(const std::string& path) {
     if (n.empty()) return true;
     out.emplace(kind + n, layoutOf(f.dbg(), d, t == DW_TAG_enumeration_type));
     return true;
+  });
+  return out;
+}
+
+std::vector<std::string> compileUnitNames(const std::string& path) {
+  DwarfFile f(path);
+  if (!f.ok()) throw InputError(path, "has no DWARF debug information (a stripped image; the -dbg package has it)");
+  std::vector<std::string> out;
+  f.forEachUnit([&](Dwarf_Die cu) {
+    char* name = nullptr;
+    if (dwarf_diename(cu, &name, nullptr) == DW_DLV_OK && name) out.emplace_back(name);
   });
   return out;
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace lpb::elf {
 
@@ -26,5 +27,10 @@ std::map<std::string, uint64_t> structSizes(const std::string& path, const std::
 // by its first enumerator ("enum enum:Enabled"), as the pre-flight checker names them.
 // Empty when the object has no DWARF.
 std::map<std::string, std::string> typeLayouts(const std::string& path);
+
+// The DW_AT_name of every compilation unit in `path` (the source files a linked image was
+// built from, as the compiler was given them: "fs/proc/meminfo.c", "../fs/x.c", or
+// absolute). Throws InputError when `path` has no DWARF.
+std::vector<std::string> compileUnitNames(const std::string& path);
 
 }  // namespace lpb::elf

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,18 +26,49 @@ bool Symbol::isDefined() const {
 
 namespace {
 
-std::vector<uint8_t> readWholeFile(const std::string& path) {
+int openRegularFile(const std::string& path, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(path, fmt::format("cannot open: {}", std::strerror(errno)));
-  struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw InputError(path, "not a regular file");
   }
-  std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
+  return fd;
+}
+
+}  // namespace
+
+// The bytes of one input file. Objects are read into memory; linked images (a distro's
+// debug vmlinux is 340 MB, of which lp-build reads the symbol table and a few sections)
+// are mapped, private and copy-on-write, so that only the pages read are loaded.
+struct ElfObject::FileImage {
+  std::vector<uint8_t> owned;
+  uint8_t* mapped = nullptr;
+  size_t size = 0;
+  uint8_t* data() { return mapped ? mapped : owned.data(); }
+  ~FileImage() {
+    if (mapped) ::munmap(mapped, size);
+  }
+};
+
+namespace {
+
+std::unique_ptr<ElfObject::FileImage> readFileImage(const std::string& path, bool map) {
+  struct stat st {};
+  int fd = openRegularFile(path, st);
+  auto img = std::make_unique<ElfObject::FileImage>();
+  img->size = static_cast<size_t>(st.st_size);
+  if (map && img->size > 0) {
+    void* p = ::mmap(nullptr, img->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) throw InputError(path, fmt::format("cannot map: {}", std::strerror(errno)));
+    img->mapped = static_cast<uint8_t*>(p);
+    return img;
+  }
+  img->owned.resize(img->size);
   size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+  while (got < img->size) {
+    ssize_t n = ::read(fd, img->owned.data() + got, img->size - got);
     if (n <= 0) {
       ::close(fd);
       throw InputError(path, "read failed");
@@ -44,7 +76,7 @@ std::vector<uint8_t> readWholeFile(const std::string& path) {
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  return buf;
+  return img;
 }
 
 struct ElfHandle {
@@ -55,6 +87,8 @@ struct ElfHandle {
 }  // namespace
 
 ElfObject::~ElfObject() = default;
+ElfObject::ElfObject(ElfObject&&) noexcept = default;
+ElfObject& ElfObject::operator=(ElfObject&&) noexcept = default;
 
 ElfObject ElfObject::open(const std::string& path) { return load(path, true); }
 ElfObject ElfObject::openAny(const std::string& path) { return load(path, false); }
@@ -62,10 +96,10 @@ ElfObject ElfObject::openAny(const std::string& path) { return load(path, false)
 ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
   ElfObject obj;
   obj.path = path;
-  obj.bytes_ = readWholeFile(path);
+  obj.image_ = readFileImage(path, !relocatableOnly);
   auto fail = [&](const std::string& what) -> InputError { return InputError(path, what); };
 
-  const auto& b = obj.bytes_;
+  const std::span<const uint8_t> b(obj.image_->data(), obj.image_->size);
   if (b.size() < EI_NIDENT || std::memcmp(b.data(), ELFMAG, SELFMAG) != 0)
     throw fail("not an ELF file");
   if (b[EI_CLASS] != ELFCLASS64)
@@ -76,7 +110,7 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
 
   elf_version(EV_CURRENT);
   ElfHandle h;
-  h.e = elf_memory(reinterpret_cast<char*>(obj.bytes_.data()), obj.bytes_.size());
+  h.e = elf_memory(reinterpret_cast<char*>(obj.image_->data()), obj.image_->size);
   if (!h.e) throw fail(fmt::format("libelf: {}", elf_errmsg(-1)));
   GElf_Ehdr eh;
   if (!gelf_getehdr(h.e, &eh)) throw fail(fmt::format("bad ELF header: {}", elf_errmsg(-1)));
@@ -182,8 +216,11 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
 
   if (relocatableOnly && !obj.symtabIndex) throw fail("no symbol table: not a compiled object");
 
-  // Relocations, attached to the section they apply to.
-  for (size_t i = 1; i < shnum; ++i) {
+  // Relocations, attached to the section they apply to. A linked image (vmlinux, ET_EXEC)
+  // may keep relocation sections too, as every CONFIG_RELOCATABLE distro kernel and every
+  // s390 kernel does; their offsets are run-time addresses, not section offsets, and
+  // nothing lp-build reads from a linked image needs them.
+  for (size_t i = 1; i < shnum && obj.fileType == ET_REL; ++i) {
     Section& rs = obj.sections[i];
     if (rs.type == SHT_REL && relocatableOnly)
       throw fail(fmt::format("section {}: SHT_REL relocations are not supported (RELA expected)", rs.name));

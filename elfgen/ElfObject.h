@@ -89,14 +89,16 @@ class ElfObject {
   // Reads an unsigned integer of `size` bytes at `offset` of a section, in the file's byte order.
   uint64_t readUint(const Section& sec, uint64_t offset, unsigned size) const;
 
-  ElfObject(ElfObject&&) = default;
-  ElfObject& operator=(ElfObject&&) = default;
+  struct FileImage;  // the file's bytes (read, or mapped for linked images)
+
+  ElfObject(ElfObject&&) noexcept;
+  ElfObject& operator=(ElfObject&&) noexcept;
   ~ElfObject();
 
  private:
   ElfObject() = default;
   static ElfObject load(const std::string& path, bool relocatableOnly);
-  std::vector<uint8_t> bytes_;  // the whole file; every view above points into it
+  std::unique_ptr<FileImage> image_;  // every view above points into it
   std::vector<std::vector<uint32_t>> bySection_;
 };
 

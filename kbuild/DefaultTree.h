@@ -14,4 +14,10 @@ namespace lpb::kbuild {
 // Throws elf::InputError (naming the script) when it fails.
 std::string defaultTreeDir(const std::string& dataDir, const std::function<void(const std::string&)>& progress = {});
 
+// The pristine source of a distro kernel of `release` when Debian's linux-source-X.Y of that
+// version is installed: extracted once into the cache by build-kernel.sh --source-only.
+// Throws elf::InputError saying what to install or give (-s) otherwise.
+std::string distroSourceDir(const std::string& dataDir, const std::string& release,
+                            const std::function<void(const std::string&)>& progress = {});
+
 }  // namespace lpb::kbuild

@@ -32,23 +32,27 @@ std::vector<std::string> commentStrings(const elf::ElfObject& vmlinux) {
   return out;
 }
 
-// "Linux version 6.12.57 (lp-build@lp-build) ..." from the linux_banner object.
+// "6.12.57" of "Linux version 6.12.57 (lp-build@lp-build) ...".
 std::string bannerRelease(const elf::ElfObject& vmlinux) {
+  std::string text = linuxBanner(vmlinux);
+  constexpr std::string_view prefix = "Linux version ";
+  if (!text.starts_with(prefix)) return {};
+  return text.substr(prefix.size(), text.find(' ', prefix.size()) - prefix.size());
+}
+
+}  // namespace
+
+std::string linuxBanner(const elf::ElfObject& vmlinux) {
   for (const auto& s : vmlinux.symbols) {
     if (s.name != "linux_banner" || !s.isDefined()) continue;
     const elf::Section& sec = vmlinux.sections[s.shndx];
     if (sec.data.empty() || s.value < sec.addr || s.value - sec.addr >= sec.data.size()) return {};
     std::string_view text(reinterpret_cast<const char*>(sec.data.data()) + (s.value - sec.addr),
                           std::min<uint64_t>(s.size ? s.size : 256, sec.data.size() - (s.value - sec.addr)));
-    constexpr std::string_view prefix = "Linux version ";
-    if (!text.starts_with(prefix)) return {};
-    text.remove_prefix(prefix.size());
-    return std::string(text.substr(0, text.find(' ')));
+    return std::string(text.substr(0, text.find('\0')));
   }
   return {};
 }
-
-}  // namespace
 
 KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vmlinux, const std::string& cacheDir) {
   if (tree.configValue("CONFIG_LIVEPATCH") != "y")

@@ -21,6 +21,10 @@ struct KernelProfile {
   std::map<arch::EntryKind, unsigned> structSizes;
 };
 
+// The text of vmlinux's linux_banner ("Linux version 6.12.57 (user@host) (gcc ...) #1 ..."),
+// or "" when it has none.
+std::string linuxBanner(const elf::ElfObject& vmlinux);
+
 // Throws elf::InputError for a vmlinux that is missing, not ELF, of an unsupported
 // architecture, or of another release than the tree, and for a tree without CONFIG_LIVEPATCH.
 KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vmlinux, const std::string& cacheDir);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/DistroTree.h"
 #include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
@@ -54,13 +55,17 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-KernelTree KernelTree::open(const TreeOptions& o) {
+KernelTree KernelTree::open(const TreeOptions& o, std::shared_ptr<const TreeKind> kind) {
   KernelTree t;
   std::string dir = o.objDir.empty() ? o.sourceDir : o.objDir;
   if (dir.empty()) throw elf::InputError("lp-build", "no kernel tree given");
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw elf::InputError(dir, "not a directory (expected a configured kernel tree)");
+    throw elf::InputError(dir, "not a directory (expected a kernel tree)");
+  // Never configured or built here: the source of a kernel built elsewhere (a distro's).
+  if (!kind && o.objDir.empty() && !isFile(dir + "/.config") && !isFile(dir + "/source/Makefile"))
+    return openDistroTree(o);
+  t.kind_ = kind ? std::move(kind) : std::make_shared<BuiltTree>();
   t.obj_ = absolute(dir);
   // An O= build dir has `source` pointing at the sources; an in-tree build is both.
   if (isFile(t.obj_ + "/source/Makefile"))
@@ -76,6 +81,7 @@ KernelTree KernelTree::open(const TreeOptions& o) {
   t.config_ = o.config.empty() ? t.obj_ + "/.config" : absolute(o.config);
   t.vmlinux_ = o.vmlinux.empty() ? t.obj_ + "/vmlinux" : absolute(o.vmlinux);
   t.symvers_ = o.symvers.empty() ? t.obj_ + "/Module.symvers" : absolute(o.symvers);
+  t.boot_ = o.bootImage.empty() ? t.obj_ : absolute(o.bootImage);
   if (!isFile(t.config_)) throw elf::InputError(t.config_, "no kernel configuration (run make *config, or give -c)");
   std::ifstream cfg(t.config_);
   for (std::string line; std::getline(cfg, line);) {
@@ -95,19 +101,20 @@ std::string KernelTree::configValue(const std::string& name) const {
   return it == configValues_.end() ? std::string() : it->second;
 }
 
-void KernelTree::indexModules() const {
+void BuiltTree::indexModules(const KernelTree& tree) const {
   if (modulesIndexed_) return;
+  const std::string& objDir = tree.objDir();
   modulesIndexed_ = true;
   // modules.order names every module's object; beside it, NAME.mod lists the objects
   // kbuild linked into it (object-dir relative).
-  std::ifstream order(obj_ + "/modules.order");
+  std::ifstream order(objDir + "/modules.order");
   for (std::string line; std::getline(order, line);) {
     if (!line.ends_with(".o")) continue;
     std::string stem = line.substr(0, line.size() - 2);
     std::string module = stem.substr(stem.rfind('/') + 1);
     std::replace(module.begin(), module.end(), '-', '_');
     moduleKo_[module] = stem + ".ko";
-    std::ifstream mod(obj_ + "/" + stem + ".mod");
+    std::ifstream mod(objDir + "/" + stem + ".mod");
     for (std::string o; std::getline(mod, o);)
       if (!o.empty()) moduleOfObject_[o] = module;
   }
@@ -148,12 +155,13 @@ KernelTree::Record KernelTree::parseRecord(const std::string& object, const std:
   return r;
 }
 
-void KernelTree::indexRecords() const {
+void BuiltTree::indexRecords(const KernelTree& tree) const {
   if (indexed_) return;
   indexed_ = true;
-  indexModules();
+  indexModules(tree);
+  const std::string& objDir = tree.objDir();
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(obj_, fs::directory_options::skip_permission_denied, ec), end;
+  for (fs::recursive_directory_iterator it(objDir, fs::directory_options::skip_permission_denied, ec), end;
        it != end; it.increment(ec)) {
     if (ec) break;
     const fs::path& p = it->path();
@@ -164,58 +172,55 @@ void KernelTree::indexRecords() const {
         it.disable_recursion_pending();
       continue;
     }
-    std::string rel = p.parent_path().string().substr(std::min(obj_.size() + 1, p.parent_path().string().size()));
+    std::string rel = p.parent_path().string().substr(std::min(objDir.size() + 1, p.parent_path().string().size()));
     std::string prefix = rel.empty() ? "" : rel + "/";
     if (!(name.starts_with(".") && name.ends_with(".o.cmd"))) continue;
     std::string object = prefix + name.substr(1, name.size() - 1 - 4);
     std::string text = readFile(p.string());
     if (!trim(valueOf(text, "source_" + object + " := ")).ends_with(".c")) continue;  // assembler units, links
-    records_.push_back(parseRecord(object, text));
+    records_.push_back(tree.parseRecord(object, text));
   }
-  std::sort(records_.begin(), records_.end(), [](const Record& a, const Record& b) { return a.object < b.object; });
+  std::sort(records_.begin(), records_.end(), [](const KernelTree::Record& a, const KernelTree::Record& b) { return a.object < b.object; });
 }
 
-namespace {
-Unit unitOf(const std::string& object, const std::string& source, const std::map<std::string, std::string>& modules) {
-  auto it = modules.find(object);
-  return Unit{object, source, it == modules.end() ? "vmlinux" : it->second};
+Unit BuiltTree::unitOf(const KernelTree::Record& r) const {
+  auto it = moduleOfObject_.find(r.object);
+  return Unit{r.object, r.source, it == moduleOfObject_.end() ? "vmlinux" : it->second};
 }
-}  // namespace
 
-std::vector<Unit> KernelTree::unitsAffectedBy(const std::vector<std::string>& files) const {
+std::vector<Unit> BuiltTree::unitsAffectedBy(const KernelTree& tree, const std::vector<std::string>& files) const {
   // Only .c files: each is its own unit, found beside where kbuild put its object,
   // without reading every record of the tree.
   if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return f.ends_with(".c"); })) {
     std::vector<Unit> out;
     for (const auto& f : files)
-      if (auto u = unitForSource(f)) out.push_back(*u);
+      if (auto u = unitForSource(tree, f)) out.push_back(*u);
     return out;
   }
-  indexRecords();
+  indexRecords(tree);
   std::set<std::string> wanted(files.begin(), files.end());
   std::vector<Unit> out;
-  for (const Record& r : records_) {
+  for (const KernelTree::Record& r : records_) {
     bool hit = wanted.count(r.source) > 0;
     for (size_t i = 0; !hit && i < r.deps.size(); ++i) hit = wanted.count(r.deps[i]) > 0;
-    if (hit && isInKernel(r.object)) out.push_back(unitOf(r.object, r.source, moduleOfObject_));
+    if (hit && isInKernel(r.object)) out.push_back(unitOf(r));
   }
   return out;
 }
 
-std::optional<Unit> KernelTree::unitForSource(const std::string& file) const {
-  indexModules();
+std::optional<Unit> BuiltTree::unitForSource(const KernelTree& tree, const std::string& file) const {
+  indexModules(tree);
   if (file.ends_with(".c")) {
     std::string object = file.substr(0, file.size() - 2) + ".o";
-    if (auto r = readRecord(object); r && r->source == file && isInKernel(object))
-      return unitOf(r->object, r->source, moduleOfObject_);
+    if (auto r = tree.readRecord(object); r && r->source == file && isInKernel(object)) return unitOf(*r);
   }
-  indexRecords();
-  for (const Record& r : records_)
-    if (r.source == file && isInKernel(r.object)) return unitOf(r.object, r.source, moduleOfObject_);
+  indexRecords(tree);
+  for (const KernelTree::Record& r : records_)
+    if (r.source == file && isInKernel(r.object)) return unitOf(r);
   return std::nullopt;
 }
 
-bool KernelTree::isInKernel(const std::string& object) const {
+bool BuiltTree::isInKernel(const std::string& object) const {
   // Host programs, the boot stub and the vDSO are compiled by kbuild too, but are not
   // part of vmlinux or a module; their objects sit in known places.
   if (moduleOfObject_.count(object)) return true;
@@ -265,11 +270,11 @@ std::vector<std::string> KernelTree::dependencies(const Unit& unit) const {
   return out;
 }
 
-std::optional<std::string> KernelTree::moduleFile(const std::string& module) const {
-  indexModules();
+std::optional<std::string> BuiltTree::moduleFile(const KernelTree& tree, const std::string& module) const {
+  indexModules(tree);
   auto it = moduleKo_.find(module);
-  if (it == moduleKo_.end() || !isFile(obj_ + "/" + it->second)) return std::nullopt;
-  return it->second;
+  if (it == moduleKo_.end() || !isFile(tree.objDir() + "/" + it->second)) return std::nullopt;
+  return tree.objDir() + "/" + it->second;
 }
 
 }  // namespace lpb::kbuild

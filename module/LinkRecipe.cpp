@@ -231,6 +231,7 @@ std::vector<std::string> kbuildMakeArgs(const kbuild::KernelTree& tree, std::str
   if (tree.configValue("CONFIG_CC_IS_CLANG") == "y") args.push_back("LLVM=1");
   std::string base = compiler.substr(compiler.rfind('/') + 1);
   if (base.size() > 3 && base.ends_with("-gcc")) args.push_back("CROSS_COMPILE=" + compiler.substr(0, compiler.size() - 3));
+  for (const auto& v : tree.kind().makeVariables()) args.push_back(v);  // a distro tree's CC, KERNELRELEASE
   return args;
 }
 

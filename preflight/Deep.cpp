@@ -90,7 +90,7 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
       if (!ko)
         throw elf::InputError(s.tree.objDir(), fmt::format("module {} (for {}) is not built in this tree",
                                                            o.unit.linkedInto, o.unit.source));
-      module = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(s.tree.objDir() + "/" + *ko));
+      module = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(*ko));
       symbols = module.get();
     }
     elf::ElfObject a = elf::ElfObject::open(o.original);

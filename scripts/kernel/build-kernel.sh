@@ -2,6 +2,7 @@
 # Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
 #
 # Usage: scripts/kernel/build-kernel.sh [FRAGMENT]
+#        scripts/kernel/build-kernel.sh --source-only   (extract the source only; print its dir)
 #   FRAGMENT  config fragment applied on top of `make tinyconfig`
 #             (default: scripts/kernel/lpb-x86_64.config next to this script)
 #
@@ -32,6 +33,8 @@ RECIPE_VERSION=1
 ARCH_NAME=x86_64
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source_only=0
+if [ "${1:-}" = --source-only ]; then source_only=1; shift; fi
 fragment="${1:-$here/lpb-x86_64.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
 fragment="$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")"
@@ -59,7 +62,11 @@ hash="$(printf '%s\n' "$info" | sha256sum | cut -c1-16)"
 builddir="$cache/kernels/$ARCH_NAME-$hash"
 
 # Fast path: nothing to do.
-if [ -f "$builddir/.lpb-complete" ] && [ -f "$srcdir/.lpb-source" ] \
+if [ "$source_only" = 1 ] && [ -f "$srcdir/.lpb-source" ] && [ "$(cat "$srcdir/.lpb-source")" = "$src_id" ]; then
+  echo "$srcdir"
+  exit 0
+fi
+if [ "$source_only" = 0 ] && [ -f "$builddir/.lpb-complete" ] && [ -f "$srcdir/.lpb-source" ] \
    && [ "$(cat "$srcdir/.lpb-source")" = "$src_id" ]; then
   echo "$builddir"
   exit 0
@@ -95,6 +102,7 @@ if [ ! -f "$srcdir/.lpb-source" ] || [ "$(cat "$srcdir/.lpb-source")" != "$src_i
 fi
 # Leftovers of an extraction that was killed half-way.
 rm -rf "$cache"/src/.extract.* 2>/dev/null || true
+if [ "$source_only" = 1 ]; then echo "$srcdir"; exit 0; fi
 
 # --- 2. configure ----------------------------------------------------------------------
 # Reproducible-build knobs: fixed user/host/timestamp so rebuilding an object in
