@@ -101,12 +101,13 @@ kbuild::TreeOptions treeOptions(const KernelArgs& k, const std::function<void(co
   o.jobs = std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
   o.progress = progress;
   if (!k.release.empty()) {
-    kbuild::DistroFiles f = kbuild::findDistroFiles(k.release, k.root, {k.config, k.vmlinux, k.symvers, k.modules, k.vmlinuz});
+    kbuild::DistroFiles f = kbuild::findDistroFiles(k.release, k.root, {k.config, k.vmlinux, k.symvers, k.modules, k.vmlinuz, ""});
     o.config = f.config;
     o.vmlinux = f.vmlinux;
     o.symvers = f.symvers;
     o.modulesDir = f.modulesDir;
     o.bootImage = f.vmlinuz;
+    o.debugModulesDir = f.debugModulesDir;
     o.sourceDir = !k.sourceDir.empty() ? k.sourceDir : kbuild::distroSourceDir(dataDir(), k.release, progress);
     return o;
   }

@@ -258,6 +258,10 @@ DistroFiles findDistroFiles(const std::string& release, const std::string& root,
   first(f.modulesDir, {"/lib/modules/" + release + "/kernel", "/usr/lib/modules/" + release + "/kernel"},
         "modules directory", "linux-image-" + release);
   if (f.modulesDir.ends_with("/kernel")) f.modulesDir.resize(f.modulesDir.size() - 7);
+  // Installed modules are stripped of their file symbols, which tell same-named statics
+  // apart; the debug package has the same modules whole.
+  if (f.debugModulesDir.empty() && fs::is_directory(r + "/usr/lib/debug/lib/modules/" + release))
+    f.debugModulesDir = r + "/usr/lib/debug/lib/modules/" + release;
   if (f.vmlinuz.empty())
     for (const std::string& c : {"/boot/vmlinuz-" + release, "/lib/modules/" + release + "/vmlinuz"})
       if (fs::exists(r + c)) {
@@ -294,7 +298,13 @@ KernelTree openDistroTree(const TreeOptions& given) {
       throw elf::InputError(o.modulesDir, fmt::format("holds the modules of {}, not of {}", rel, banner.release));
   }
   Prepared p = prepare(o, src, *target, banner);
-  auto kind = std::make_shared<DistroTree>(p.makeArgs, o.modulesDir, o.cacheRoot + "/modules/" + banner.release,
+  if (o.debugModulesDir.empty()) {
+    // Beside a Debian debug vmlinux (.../usr/lib/debug/boot/vmlinux-REL): .../usr/lib/debug/lib/modules/REL.
+    fs::path v(o.vmlinux);
+    fs::path d = v.parent_path().parent_path() / "lib/modules" / banner.release;
+    if (v.parent_path().filename() == "boot" && fs::is_directory(d)) o.debugModulesDir = d.string();
+  }
+  auto kind = std::make_shared<DistroTree>(p.makeArgs, o.modulesDir, o.debugModulesDir, o.cacheRoot + "/modules/" + banner.release,
                                            vmlinuxSources(o.vmlinux, o.cacheRoot + "/profiles"), o.jobs);
   TreeOptions t;
   t.sourceDir = src;
@@ -313,10 +323,12 @@ std::vector<std::string> DistroTree::makeVariables() const {
   return out;
 }
 
-DistroTree::DistroTree(std::vector<std::string> makeArgs, std::string modulesDir, std::string moduleCache,
+DistroTree::DistroTree(std::vector<std::string> makeArgs, std::string modulesDir, std::string debugModulesDir,
+                       std::string moduleCache,
                        std::set<std::string> vmlinuxSources, unsigned jobs)
     : makeArgs_(std::move(makeArgs)),
       modulesDir_(std::move(modulesDir)),
+      debugModulesDir_(std::move(debugModulesDir)),
       moduleCache_(std::move(moduleCache)),
       vmlinuxSources_(std::move(vmlinuxSources)),
       jobs_(jobs) {}
@@ -440,27 +452,38 @@ std::vector<std::string> DistroTree::includersOf(const KernelTree& tree, const s
   return out;
 }
 
-void DistroTree::indexModules() const {
-  if (modulesIndexed_) return;
-  modulesIndexed_ = true;
-  if (modulesDir_.empty()) return;
+namespace {
+// name (with '_') -> file, for every module file under `dir`.
+std::map<std::string, std::string> modulesUnder(const std::string& dir) {
+  std::map<std::string, std::string> out;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(modulesDir_, ec), end; it != end; it.increment(ec)) {
+  if (dir.empty()) return out;
+  for (fs::recursive_directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
     if (ec) break;
     std::string n = it->path().filename().string();
     for (const char* ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
       if (n.ends_with(ext)) {
         std::string name = n.substr(0, n.size() - std::string_view(ext).size());
         std::replace(name.begin(), name.end(), '-', '_');
-        installedModules_.emplace(name, it->path().string());
+        out.emplace(name, it->path().string());
       }
   }
+  return out;
+}
+}  // namespace
+
+void DistroTree::indexModules() const {
+  if (modulesIndexed_) return;
+  modulesIndexed_ = true;
+  installedModules_ = modulesUnder(modulesDir_);
+  debugModules_ = modulesUnder(debugModulesDir_);
 }
 
 std::optional<std::string> DistroTree::moduleFile(const KernelTree&, const std::string& module) const {
   indexModules();
   auto it = installedModules_.find(module);
   if (it == installedModules_.end()) return std::nullopt;
+  if (auto d = debugModules_.find(module); d != debugModules_.end()) it = d;
   const std::string& file = it->second;
   if (file.ends_with(".ko")) return file;
   // Installed modules are compressed: a plain copy in the cache, keyed by the file's identity.

@@ -43,6 +43,7 @@ KernelBanner readKernelBanner(const std::string& vmlinuxPath);
 // that provides it.
 struct DistroFiles {
   std::string config, vmlinux, symvers, modulesDir, vmlinuz;
+  std::string debugModulesDir;  // optional: modules with their file symbols (-dbg package)
 };
 DistroFiles findDistroFiles(const std::string& release, const std::string& root, DistroFiles given);
 
@@ -53,7 +54,7 @@ KernelTree openDistroTree(const TreeOptions& opts);
 
 class DistroTree : public TreeKind {
  public:
-  DistroTree(std::vector<std::string> makeArgs, std::string modulesDir, std::string moduleCache,
+  DistroTree(std::vector<std::string> makeArgs, std::string modulesDir, std::string debugModulesDir, std::string moduleCache,
              std::set<std::string> vmlinuxSources, unsigned jobs);
   std::string_view name() const override { return "distro"; }
   std::vector<Unit> unitsAffectedBy(const KernelTree& tree, const std::vector<std::string>& files) const override;
@@ -70,11 +71,12 @@ class DistroTree : public TreeKind {
   void indexModules() const;
 
   std::vector<std::string> makeArgs_;  // make -C SRC O=DIR ARCH=... KERNELRELEASE=...
-  std::string modulesDir_, moduleCache_;
+  std::string modulesDir_, debugModulesDir_, moduleCache_;
   std::set<std::string> vmlinuxSources_;  // source-relative, from vmlinux's DWARF
   unsigned jobs_;
   mutable bool modulesIndexed_ = false;
   mutable std::map<std::string, std::string> installedModules_;  // name (with _) -> file
+  mutable std::map<std::string, std::string> debugModules_;      // the same, from debugModulesDir_
 };
 
 }  // namespace lpb::kbuild

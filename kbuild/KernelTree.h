@@ -38,6 +38,7 @@ struct TreeOptions {
   std::string objDir;     // where the build is (default: sourceDir, or its O= dir)
   std::string config, vmlinux, symvers;  // -c, -v, --symvers overrides
   std::string modulesDir;  // --modules: the installed modules of a distro kernel
+  std::string debugModulesDir;  // the same modules with full symbol tables (the -dbg package), if any
   std::string bootImage;   // --vmlinuz: the image --verify boots (default: the tree's bzImage)
   std::string cacheRoot;   // where a distro kernel's prepared tree goes (kbuild/DistroTree.h)
   unsigned jobs = 2;       // make -j for preparing a distro tree

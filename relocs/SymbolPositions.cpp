@@ -16,7 +16,7 @@ std::string_view baseName(std::string_view path) {
 SymbolPositions::SymbolPositions(const elf::ElfObject& symbols) : elf_(symbols) {
   std::string_view file;
   for (const auto& s : symbols.symbols) {
-    if (s.type == STT_FILE) file = s.name;
+    if (s.type == STT_FILE) file = s.name, hasFileSymbols_ = true;
     if (s.type != STT_FUNC && s.type != STT_OBJECT) continue;
     if (s.bind == STB_LOCAL) byName_.push_back({s.name, Named{&s, file}});
     else if (s.shndx != SHN_UNDEF) byName_.push_back({s.name, Named{&s, {}}});
@@ -38,6 +38,9 @@ std::optional<uint32_t> SymbolPositions::positionOf(std::string_view name, std::
     if (it->second.sym->bind == STB_LOCAL &&
         (it->second.file == file || baseName(it->second.file) == baseName(file)))
       return positionAmong(name, it->second.sym);
+  // A symbol table without file symbols (a distro's stripped module): a static whose
+  // name nothing else has can only be this unit's.
+  if (!hasFileSymbols_ && hi - lo == 1 && lo->second.sym->bind == STB_LOCAL) return 0;
   return std::nullopt;  // none from this unit (another file's static is not ours)
 }
 

@@ -21,7 +21,8 @@ class SymbolPositions {
  public:
   explicit SymbolPositions(const elf::ElfObject& symbols);
   // The sympos of local function/object `name` from source file `file`; nullopt when the
-  // symbols file has no such local from that file (inlined or optimized away there).
+  // symbols file has no such local from that file (inlined or optimized away there), or
+  // has no file symbols to tell several same-named locals apart.
   std::optional<uint32_t> positionOf(std::string_view name, std::string_view file) const;
   // The sympos of global `name`: 0 when no other symbol has the name (the kernel's lookup
   // counts locals and globals alike); nullopt when the symbols file has no such global.
@@ -39,6 +40,7 @@ class SymbolPositions {
   // Every function and object symbol, sorted by name (symbol-table order within a name):
   // one sort of a vector, several times faster than a tree on vmlinux's symbol table.
   std::vector<Entry> byName_;
+  bool hasFileSymbols_ = false;
 };
 
 }  // namespace lpb::relocs

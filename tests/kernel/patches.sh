@@ -30,7 +30,12 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tests/kernel/lib.sh
 . "$here/lib.sh"
-cases_dir="$LPB_REPO/testdata/patches"
+# Another catalogue against another kernel (tests/kernel/distro.sh): LPB_CASES (the
+# catalogue), LPB_KERNEL_ARGS (lp-build's kernel options, word-split), LPB_KERNEL_IMAGE
+# (what to boot), LPB_MODULES_DIR (where the modules a case names are: installed-module
+# layout, compressed or not, loaded with their dependencies), LPB_TREE_SRC (the source
+# tree that must stay untouched).
+cases_dir="${LPB_CASES:-$LPB_REPO/testdata/patches}"
 LPB_BIN="${LPB_BIN:-$LPB_REPO/build/lp-build}"
 
 baseline=0
@@ -54,20 +59,35 @@ fi
 # trailing blank: new-static-function looks at it).
 unset LPB_QEMU_APPEND
 lpb_setup_out
-lpb_kernel
+if [ -n "${LPB_KERNEL_IMAGE:-}" ]; then KDIR="$LPB_KERNEL_IMAGE"; else lpb_kernel; fi
+read -r -a kernel_args <<<"${LPB_KERNEL_ARGS:-}"
 
 # load_case CASE: the case's settings in expect, rule, modules, late_load.
 load_case() {
-  expect=""; rule=""; modules=""; late_load=no; ko_check=
+  expect=""; rule=""; modules=""; late_load=no; ko_check=; stderr_has=
   # shellcheck disable=SC1090
   . "$cases_dir/$1/case.conf"
 }
 
-# module_path NAME: the in-tree module NAME.ko of the kernel build dir.
+# module_path NAME: the in-tree module NAME.ko of the kernel build dir (with
+# LPB_MODULES_DIR: the installed module, decompressed, after the modules it depends on).
 module_path() {
+  if [ -n "${LPB_MODULES_DIR:-}" ]; then installed_module "$1"; return; fi
   local rel
   rel="$(grep -E "(^|/)$1\.o\$" "$KDIR/modules.order" | head -n1)"
   [ -n "$rel" ] && [ -f "$KDIR/${rel%.o}.ko" ] && echo "$KDIR/${rel%.o}.ko"
+}
+
+installed_module() {
+  local f dep out="$OUT/modules/$1.ko"
+  f="$(find "$LPB_MODULES_DIR" \( -name "$1.ko" -o -name "$1.ko.*" -o -name "${1//_/-}.ko" -o -name "${1//_/-}.ko.*" \) | head -n1)"
+  [ -n "$f" ] || return 1
+  for dep in $(modinfo -F depends "$f" | tr ',' ' '); do installed_module "$dep" || return 1; done
+  mkdir -p "$OUT/modules"
+  case "$f" in
+    *.xz) xz -dc "$f" >"$out" ;; *.zst) zstd -qdc "$f" >"$out" ;; *.gz) gzip -dc "$f" >"$out" ;; *) cp "$f" "$out" ;;
+  esac
+  echo "$out"
 }
 
 # obs_of LOG PHASE: the lines the guest reported for PHASE (see obs() in the guest).
@@ -133,7 +153,9 @@ kernel_health() {
   [ $(( t & ~((1 << 15) | (1 << 12) | (1 << 13)) )) = 0 ]; check taint-only-livepatch $?
   # (our own output goes through the kernel log too: leave out the LPB- lines)
   dmesg | grep -v 'LPB-' | grep -iE 'livepatch|klp' | sed 's/^/LPB-KLOG /'
-  ! dmesg | grep -v 'LPB-' | grep -iE '(livepatch|klp).*(fail|error|unable|not found|invalid|cannot|can.t|refus|stall|stuck|unknown)'
+  # (an unsigned module on a kernel with module signatures says so, and taints with E: not an error)
+  ! dmesg | grep -v 'LPB-' | grep -v 'module verification failed: signature and/or required key missing' |
+    grep -iE '(livepatch|klp).*(fail|error|unable|not found|invalid|cannot|can.t|refus|stall|stuck|unknown)'
   check no-livepatch-errors $?
 }
 EOF
@@ -224,7 +246,7 @@ fi
 
 # ---------------------------------------------------------------- lp-build mode
 # lp-build must never write into the user's tree: the kernel build dir and its source.
-ksrc="$(readlink -f "$KDIR/source")"
+if [ -n "${LPB_TREE_SRC:-}" ]; then ksrc="$LPB_TREE_SRC"; KTREE=; else ksrc="$(readlink -f "$KDIR/source")"; KTREE="$KDIR"; fi
 stamp="$OUT/.tree-stamp"; touch "$stamp"; sleep 1
 for c in "${cases[@]}"; do
   echo "=== $c"
@@ -242,7 +264,7 @@ for c in "${cases[@]}"; do
   if [ -n "${LPB_PREBUILT:-}" ]; then
     : >"$o/lp-build.err"; rc=0
   else
-    ( cd "$o" && timeout "${LPB_BUILD_TIMEOUT:-1800}" nice -n 10 "$LPB_BIN" build "$o/$c.diff" -j "${LPB_BUILD_JOBS:-1}" -o "$ko" --json "$json" ) \
+    ( cd "$o" && timeout "${LPB_BUILD_TIMEOUT:-1800}" nice -n 10 "$LPB_BIN" build "$o/$c.diff" "${kernel_args[@]}" -j "${LPB_BUILD_JOBS:-1}" -o "$ko" --json "$json" ) \
       >"$o/lp-build.out" 2>"$o/lp-build.err"
     rc=$?
   fi
@@ -254,6 +276,14 @@ for c in "${cases[@]}"; do
   fi
   status="$(jq -r '.status // empty' "$json" 2>/dev/null)"
 
+  if [ -n "$stderr_has" ]; then
+    lpb_check "$c: stderr says '$stderr_has'" grep -qF "$stderr_has" "$o/lp-build.err"
+  fi
+  if [ "$expect" = nochange ]; then
+    lpb_check "$c: lp-build exits 3 (no change), got $rc" test "$rc" = 3
+    lpb_check "$c: no module written" test ! -e "$ko"
+    continue
+  fi
   if [ "$expect" = refuse ]; then
     lpb_check "$c: lp-build exits 1 (refused), got $rc" test "$rc" = 1
     lpb_check "$c: JSON status is refused (got '${status}')" test "$status" = refused
@@ -284,8 +314,9 @@ for c in "${cases[@]}"; do
   files=("$here/guest/common.sh" "$ko")
   for f in observe.sh setup.sh teardown.sh; do [ -f "$d/$f" ] && files+=("$d/$f"); done
   for m in $modules; do
-    p="$(module_path "$m")" || { lpb_check "$c: module $m in $KDIR" false; continue; }
-    files+=("$p")
+    p="$(module_path "$m")" || { lpb_check "$c: module $m in ${LPB_MODULES_DIR:-$KDIR}" false; continue; }
+    mapfile -t mods <<<"$p"
+    files+=("${mods[@]}")
   done
   gen_guest "$c" "$(basename "$ko")" "$P" "$P" >"$o/guest.sh"
   log="$o/boot.log"
@@ -305,8 +336,8 @@ for c in "${cases[@]}"; do
   fi
 done
 if [ -z "${LPB_PREBUILT:-}" ]; then
-  touched="$(find "$KDIR" "$ksrc" -newer "$stamp" -print 2>/dev/null | head -n 20)"
+  touched="$(find $KTREE "$ksrc" -newer "$stamp" -print 2>/dev/null | head -n 20)"
   [ -z "$touched" ] || { echo "written in the user's tree:"; echo "$touched" | sed 's/^/  /'; }
   lpb_check "lp-build left the kernel tree and its source untouched" test -z "$touched"
 fi
-lpb_summary patches
+lpb_summary "$(basename "$cases_dir")"

@@ -1,0 +1,2 @@
+# The machine name uname(2) reports (newuname).
+uname -m

@@ -1,0 +1,2 @@
+# /proc/filesystems, tabs shown as blanks.
+tr '\t' ' ' < /proc/filesystems

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# lp-build against a distro kernel no one here built: Debian's own cloud-amd64 kernel of
+# the installed linux-source-6.12's version (scripts/kernel/fetch-distro-kernel.sh),
+# from the pristine source with the distro's config, debug vmlinux, Module.symvers and
+# installed modules. Each case of testdata/distro/ is built with
+# `lp-build --kernel REL --kernel-root ROOT -s SRC` and observed in QEMU booting that
+# very vmlinuz (patches.sh: before, patched, after, and late load for module cases).
+# Then bad input (one line naming the file, exit 2) and the source tree left untouched.
+#
+# Usage: tests/kernel/distro.sh [CASE...]
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/kernel/lib.sh
+. "$here/lib.sh"
+LPB_BIN="${LPB_BIN:-$LPB_REPO/build/lp-build}"
+root="$("$LPB_KSCRIPTS/fetch-distro-kernel.sh")" || { echo "FAIL: cannot fetch the distro kernel"; exit 1; }
+rel="$(basename "$(dirname "$root")")"
+src="$("$LPB_KSCRIPTS/build-kernel.sh" --source-only | tail -n1)"
+echo "distro kernel $rel in $root; source $src"
+
+status=0
+LPB_CASES="$LPB_REPO/testdata/distro" LPB_KERNEL_ARGS="--kernel $rel --kernel-root $root -s $src" \
+  LPB_KERNEL_IMAGE="$root/boot/vmlinuz-$rel" LPB_MODULES_DIR="$root/lib/modules/$rel" LPB_TREE_SRC="$src" \
+  LPB_BUILD_JOBS="${LPB_BUILD_JOBS:-2}" "$here/patches.sh" "$@" || status=1
+[ $# -gt 0 ] && exit $status
+
+# ---- bad input: one line naming the file, exit 2, no module ---------------------------
+lpb_setup_out
+patch="$LPB_REPO/testdata/distro/proc-string/patch.diff"
+bad() { # bad NAME WANT-IN-MESSAGE lp-build-args...
+  local name="$1" want="$2"; shift 2
+  rm -f "$OUT/bad.ko"
+  "$LPB_BIN" build "$patch" -o "$OUT/bad.ko" "$@" >"$OUT/bad.out" 2>"$OUT/bad.err"
+  local rc=$?
+  local last; last="$(grep -v '^lp-build: \[' "$OUT/bad.err" | tail -n 1)"
+  echo "  $name: exit $rc: $last"
+  lpb_check "bad input: $name: exit 2" test "$rc" = 2
+  lpb_check "bad input: $name: one line naming $want" bash -c '[ "$(grep -vc "^lp-build: \[" "$1")" = 1 ] && grep -qF -- "$2" "$1"' _ "$OUT/bad.err" "$want"
+  lpb_check "bad input: $name: no module" test ! -e "$OUT/bad.ko"
+}
+k=(--kernel "$rel" --kernel-root "$root")
+vml="$root/usr/lib/debug/boot/vmlinux-$rel"
+# A source tree of another version: a copy whose Makefile says another SUBLEVEL.
+other="$OUT/other-src"; mkdir -p "$other"
+for e in "$src"/*; do ln -s "$e" "$other/"; done
+rm "$other/Makefile"; sed 's/^SUBLEVEL = .*/SUBLEVEL = 1/' "$src/Makefile" >"$other/Makefile"
+bad "source of another version" "$other" "${k[@]}" -s "$other"
+# A config that does not match: another option set than the kernel was built with.
+sed 's/^CONFIG_XFS_FS=m/CONFIG_XFS_FS=y/' "$root/boot/config-$rel" >"$OUT/other.config"
+bad "config of another kernel" "$OUT/other.config" "${k[@]}" -s "$src" -c "$OUT/other.config"
+# A stripped vmlinux (no DWARF).
+objcopy --strip-debug "$vml" "$OUT/vmlinux-stripped"
+bad "stripped vmlinux" "$OUT/vmlinux-stripped" "${k[@]}" -s "$src" -v "$OUT/vmlinux-stripped"
+# The wrong compiler: a vmlinux whose banner names a compiler that is not installed.
+python3 - "$vml" "$OUT/vmlinux-othercc" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+old = b"(x86_64-linux-gnu-gcc-12 "
+assert old in b
+open(sys.argv[2], 'wb').write(b.replace(old, b"(x86_64-linux-gnu-gcc-99 "))
+PY
+bad "the wrong compiler" "gcc-99" "${k[@]}" -s "$src" -v "$OUT/vmlinux-othercc"
+# A modules directory of another release.
+mkdir -p "$OUT/modules/6.1.0-99-amd64/kernel"; touch "$OUT/modules/6.1.0-99-amd64/modules.order"
+bad "modules of another release" "$OUT/modules/6.1.0-99-amd64" "${k[@]}" -s "$src" --modules "$OUT/modules/6.1.0-99-amd64"
+lpb_summary distro-bad-input || status=1
+exit $status
