@@ -22,10 +22,13 @@ namespace {
 // Functions called with a source line number: as a parameter of their own (__might_sleep)
 // or as a printk-style argument (WARN_ONCE(..., "%d", __LINE__), ASSERT_RTNL). For the
 // printk family an immediate could also be a real value; see docs/ARCHITECTURE.md.
-constexpr std::array<std::string_view, 14> kLineTakers{
+// (XFS passes __FILE__, __LINE__ to its shutdown, error-report and assertion helpers.)
+constexpr std::array<std::string_view, 20> kLineTakers{
     "__warn_printk", "warn_slowpath_fmt", "warn_slowpath_null", "__might_sleep", "___might_sleep",
     "__might_resched", "__might_fault", "printk", "_printk", "lockdep_rcu_suspicious",
-    "__btrfs_abort_transaction", "__btrfs_handle_fs_error", "__btrfs_panic", "__ww_mutex_check_kill"};
+    "__btrfs_abort_transaction", "__btrfs_handle_fs_error", "__btrfs_panic", "__ww_mutex_check_kill",
+    "xfs_do_force_shutdown", "xfs_error_report", "xfs_corruption_error", "xfs_buf_corruption_error", "assfail",
+    "asswarn"};
 
 bool takesLineNumber(std::string_view name) {
   return std::find(kLineTakers.begin(), kLineTakers.end(), name) != kLineTakers.end();

@@ -45,9 +45,9 @@ other="$OUT/other-src"; mkdir -p "$other"
 for e in "$src"/*; do ln -s "$e" "$other/"; done
 rm "$other/Makefile"; sed 's/^SUBLEVEL = .*/SUBLEVEL = 1/' "$src/Makefile" >"$other/Makefile"
 bad "source of another version" "$other" "${k[@]}" -s "$other"
-# A config that does not match: another option set than the kernel was built with.
+# A config that does not match: one olddefconfig must change (XFS=y needs LIBCRC32C=y).
 sed 's/^CONFIG_XFS_FS=m/CONFIG_XFS_FS=y/' "$root/boot/config-$rel" >"$OUT/other.config"
-bad "config of another kernel" "$OUT/other.config" "${k[@]}" -s "$src" -c "$OUT/other.config"
+bad "a config this source cannot have built (olddefconfig changes it)" "$OUT/other.config" "${k[@]}" -s "$src" -c "$OUT/other.config"
 # A stripped vmlinux (no DWARF).
 objcopy --strip-debug "$vml" "$OUT/vmlinux-stripped"
 bad "stripped vmlinux" "$OUT/vmlinux-stripped" "${k[@]}" -s "$src" -v "$OUT/vmlinux-stripped"
@@ -63,5 +63,18 @@ bad "the wrong compiler" "gcc-99" "${k[@]}" -s "$src" -v "$OUT/vmlinux-othercc"
 # A modules directory of another release.
 mkdir -p "$OUT/modules/6.1.0-99-amd64/kernel"; touch "$OUT/modules/6.1.0-99-amd64/modules.order"
 bad "modules of another release" "$OUT/modules/6.1.0-99-amd64" "${k[@]}" -s "$src" --modules "$OUT/modules/6.1.0-99-amd64"
+
+# ---- killed while preparing: nothing a later run trusts, the source untouched ---------
+kc="$OUT/kill-cache"; stamp="$OUT/.kill-stamp"; touch "$stamp"; sleep 1
+LPB_CACHE="$kc" setsid "$LPB_BIN" build "$patch" "${k[@]}" -s "$src" -o "$OUT/killed.ko" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do ls "$kc"/trees/distro-*/Makefile >/dev/null 2>&1 && break; sleep 0.2; done
+sleep 3
+kill -9 -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+lpb_check "killed during preparation: no prepared stamp left" bash -c '! ls "$1"/trees/distro-*/.lpb-prepared 2>/dev/null' _ "$kc"
+LPB_CACHE="$kc" "$LPB_BIN" build "$patch" "${k[@]}" -s "$src" -o "$OUT/after-kill.ko" >"$OUT/after-kill.err" 2>&1
+lpb_check "the next run prepares again and builds the module (exit $?)" test -f "$OUT/after-kill.ko"
+touched="$(find "$src" -newer "$stamp" -print 2>/dev/null | head -n 5)"
+lpb_check "the source tree is untouched (killed and completed runs)" test -z "$touched"
 lpb_summary distro-bad-input || status=1
 exit $status
