@@ -28,11 +28,16 @@ constexpr uint32_t kRelocB26 = 66;
 constexpr uint32_t kRelocCall36 = 110;
 
 using SS = SpecialSection;
-constexpr std::array<SS, 4> kSpecial{{
+// ORC (since 6.9, written by objtool): `.orc_unwind_ip` holds a 4-byte PC-relative
+// address per entry and `.orc_unwind` the parallel `struct orc_entry` (three s16 offsets
+// and a 16-bit bitfield word; 8 bytes, not packed as on x86_64).
+constexpr std::array<SS, 6> kSpecial{{
     {"__bug_table", EntryKind::Bug, 12},
     {"__ex_table", EntryKind::Ex, 12},
     {"__jump_table", EntryKind::Jump, 16},
     {".altinstructions", EntryKind::Alt, 12},
+    {".orc_unwind_ip", EntryKind::None, 4},
+    {".orc_unwind", EntryKind::Orc, 8, SS::Policy::ParallelToOrcIp},
 }};
 
 constexpr std::array<std::string_view, 2> kProfiling{"_mcount", "mcount"};

@@ -20,11 +20,19 @@ namespace lpb::arch {
 namespace {
 
 using SS = SpecialSection;
-constexpr std::array<SS, 4> kSpecial{{
+// Expoline site tables (CONFIG_EXPOLINE, GCC's -mindirect-branch-table): one 4-byte
+// PC-relative offset per indirect branch, call or return that goes through a thunk. The
+// module loader reads every `.s390_indirect*` and `.s390_return*` section of a module
+// (module_finalize -> nospec_revert) to put plain branches back where expolines are off.
+constexpr std::array<SS, 8> kSpecial{{
     {"__bug_table", EntryKind::Bug, 12},
     {"__ex_table", EntryKind::Ex, 12},
     {"__jump_table", EntryKind::Jump, 16},
     {".altinstructions", EntryKind::Alt, 12},
+    {".s390_indirect_jump", EntryKind::None, 4},
+    {".s390_indirect_call", EntryKind::None, 4},
+    {".s390_return_reg", EntryKind::None, 4},
+    {".s390_return_mem", EntryKind::None, 4},
 }};
 
 constexpr std::array<std::string_view, 2> kProfiling{"__fentry__", "_mcount"};

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,9 @@ void addBuildCommand(CLI::App& app, BuildArgs& a) {
   b->add_flag("--verify", a.verify, "boot the kernel in QEMU, load the module, wait for the transition, disable it");
   b->add_option("--verify-check", a.verifyCheck, "shell command run in the guest while the patch is enabled (--verify)");
   b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES");
+  b->add_option("--sign-key", a.signKey, "sign the module with this private key (the tree's scripts/sign-file; for "
+                                         "kernels that enforce module signatures)");
+  b->add_option("--sign-cert", a.signCert, "the X.509 certificate of --sign-key");
 }
 
 namespace {
@@ -83,12 +87,63 @@ struct UnitDiff {
   std::string patchObject;  // the differ's output, renamed for the module
 };
 
+// Signs the module in place with the tree's own sign-file, as `make modules_sign` would.
+void signModule(const kbuild::KernelTree& tree, const BuildArgs& a, const std::string& ko) {
+  if (a.signKey.empty() != a.signCert.empty())
+    throw elf::InputError(a.signKey.empty() ? a.signCert : a.signKey, "--sign-key and --sign-cert go together");
+  if (a.signKey.empty()) return;
+  std::string tool = tree.objDir() + "/scripts/sign-file";
+  if (!fs::exists(tool))
+    throw elf::InputError(tool, "missing: the tree has no sign-file (a kernel without CONFIG_MODULE_SIG?)");
+  std::string hash = tree.configValue("CONFIG_MODULE_SIG_HASH");
+  kbuild::ProcessResult r = kbuild::runProcess({tool, hash.empty() ? "sha256" : hash, a.signKey, a.signCert, ko});
+  if (r.status != 0) throw elf::InputError(a.signKey, "cannot sign the module: " + kbuild::firstErrorLine(r.output));
+}
+
 void writeAtomically(const std::string& from, const std::string& to) {
   // Beside the destination (rename needs the same file system), hidden, then renamed.
   fs::path dest(to);
   std::string tmp = (dest.parent_path() / ("." + dest.filename().string() + ".lpb-tmp" + std::to_string(::getpid()))).string();
   fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
   fs::rename(tmp, to);
+}
+
+// The module's `depends=` list from its .modinfo.
+std::vector<std::string> modinfoDepends(const std::string& ko) {
+  elf::ElfObject m = elf::ElfObject::openAny(ko);
+  const elf::Section* info = m.findSection(".modinfo");
+  if (!info) return {};
+  std::string_view all(reinterpret_cast<const char*>(info->data.data()), info->data.size());
+  std::vector<std::string> out;
+  for (size_t at = 0; at < all.size();) {
+    size_t end = std::min(all.find('\0', at), all.size());
+    std::string_view kv = all.substr(at, end - at);
+    if (kv.starts_with("depends="))
+      for (size_t i = 8; i < kv.size();) {
+        size_t comma = std::min(kv.find(',', i), kv.size());
+        if (comma > i) out.emplace_back(kv.substr(i, comma - i));
+        i = comma + 1;
+      }
+    at = end + 1;
+  }
+  return out;
+}
+
+// The loadable files of `modules` and of everything they depend on, dependencies first.
+std::vector<std::string> modulesToLoad(const kbuild::KernelTree& tree, const std::vector<std::string>& modules) {
+  std::vector<std::string> order;
+  std::set<std::string> seen;
+  std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    std::string m = name;
+    std::replace(m.begin(), m.end(), '-', '_');
+    if (!seen.insert(m).second) return;
+    std::optional<std::string> ko = tree.kind().loadableModule(tree, m);
+    if (!ko) throw elf::InputError(tree.objDir(), fmt::format("module {} is not in this kernel's modules", m));
+    for (const auto& d : modinfoDepends(*ko)) visit(d);
+    order.push_back(*ko);
+  };
+  for (const auto& m : modules) visit(m);
+  return order;
 }
 
 int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
@@ -398,6 +453,7 @@ int runBuild(const BuildArgs& a) {
       progress.step("module", fmt::format("using make M= ({})", linkRecipe.notReplayable));
     module::ModuleResult mod =
         module::buildPatchModule(linkRecipe, runtimeDir, tree.objDir(), spec, workDir + "/module", link);
+    signModule(tree, a, mod.path);
     writeAtomically(mod.path, output);
     lap("module", t);
     report["status"] = "ok";
@@ -411,8 +467,9 @@ int runBuild(const BuildArgs& a) {
 
     if (a.verify) {
       t = Clock::now();
-      std::vector<std::string> moduleFiles;
-      for (const auto& [m, elfp] : moduleElves) moduleFiles.push_back(elfp->path);
+      std::vector<std::string> patchedModules;
+      for (const auto& [m, elfp] : moduleElves) patchedModules.push_back(m);
+      std::vector<std::string> moduleFiles = modulesToLoad(tree, patchedModules);
       int rc = verifyInQemu(tree, fs::absolute(output).string(), name, moduleFiles, a.verifyCheck, workDir, progress);
       lap("verify", t);
       report["verify"] = rc == 0 ? "ok" : "failed";

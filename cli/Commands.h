@@ -37,7 +37,7 @@ kbuild::TreeOptions treeOptions(const KernelArgs& k, const std::function<void(co
 struct BuildArgs {
   std::vector<std::string> patches;
   KernelArgs kernel;
-  std::string name, output, json, verifyCheck;
+  std::string name, output, json, verifyCheck, signKey, signCert;
   std::vector<std::string> targets, structSizes;
   unsigned jobs = 0;
   bool nonReplace = false, keepTmp = false, verify = false, kbuildMake = false;

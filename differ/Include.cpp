@@ -262,7 +262,7 @@ void Differ::filterSpecialSections() {
     }
     if (any) includeSection(sec.index);
   }
-  // .orc_unwind holds one 6-byte record per .orc_unwind_ip entry, in the same order.
+  // .orc_unwind holds one struct orc_entry per .orc_unwind_ip entry, in the same order.
   if (orcIp)
     for (const auto& sec : patched.elf.sections) {
       const SectionInfo& info = patched.sections[sec.index];

@@ -167,14 +167,20 @@ Prepared prepare(const TreeOptions& o, const std::string& src, const arch::Targe
   ProcessOptions po;
   po.env = {"LC_ALL=C"};
   ProcessResult r = runProcess(make, po);
+  // A failed preparation leaves nothing behind (a killed one leaves no stamp).
+  auto fail = [&](const std::string& file, const std::string& why) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return elf::InputError(file, why);
+  };
   if (r.status != 0)
-    throw elf::InputError(src, fmt::format("kbuild could not prepare it with {}: {}", o.config, firstErrorLine(r.output)));
+    throw fail(src, fmt::format("kbuild could not prepare it with {}: {}", o.config, firstErrorLine(r.output)));
   // A config made for this source and compiler comes through olddefconfig unchanged.
   std::vector<std::string> diff = configChanges(configText, readFile(dir + "/.config"));
   if (!diff.empty())
-    throw elf::InputError(o.config, fmt::format("is not a config of this source tree ({}): olddefconfig changes {} "
-                                                "option(s), first {}",
-                                                src, diff.size(), diff.front()));
+    throw fail(o.config, fmt::format("is not a config of this source tree ({}): olddefconfig changes {} "
+                                     "option(s), first {}",
+                                     src, diff.size(), diff.front()));
   std::ofstream(dir + "/lpb-prepare-info") << inputs;
   std::ofstream(dir + "/.lpb-prepared.tmp") << "ok\n";
   fs::rename(dir + "/.lpb-prepared.tmp", dir + "/.lpb-prepared");
@@ -479,14 +485,24 @@ void DistroTree::indexModules() const {
   debugModules_ = modulesUnder(debugModulesDir_);
 }
 
-std::optional<std::string> DistroTree::moduleFile(const KernelTree&, const std::string& module) const {
+std::optional<std::string> DistroTree::moduleFile(const KernelTree& tree, const std::string& module) const {
+  indexModules();
+  if (!installedModules_.count(module)) return std::nullopt;
+  // The debug package's copy has the file symbols that tell same-named statics apart.
+  if (auto d = debugModules_.find(module); d != debugModules_.end()) return plainCopy(module, d->second);
+  return loadableModule(tree, module);
+}
+
+std::optional<std::string> DistroTree::loadableModule(const KernelTree&, const std::string& module) const {
   indexModules();
   auto it = installedModules_.find(module);
   if (it == installedModules_.end()) return std::nullopt;
-  if (auto d = debugModules_.find(module); d != debugModules_.end()) it = d;
-  const std::string& file = it->second;
+  return plainCopy(module, it->second);
+}
+
+// `file` itself, or for a compressed module a plain copy in the cache keyed by its identity.
+std::string DistroTree::plainCopy(const std::string& module, const std::string& file) const {
   if (file.ends_with(".ko")) return file;
-  // Installed modules are compressed: a plain copy in the cache, keyed by the file's identity.
   struct stat st{};
   ::stat(file.c_str(), &st);
   std::string out = fmt::format("{}/{}-{}.ko", moduleCache_, module,

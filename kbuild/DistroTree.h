@@ -60,6 +60,7 @@ class DistroTree : public TreeKind {
   std::vector<Unit> unitsAffectedBy(const KernelTree& tree, const std::vector<std::string>& files) const override;
   std::optional<Unit> unitForSource(const KernelTree& tree, const std::string& file) const override;
   std::optional<std::string> moduleFile(const KernelTree& tree, const std::string& module) const override;
+  std::optional<std::string> loadableModule(const KernelTree& tree, const std::string& module) const override;
   std::vector<std::string> makeVariables() const override;
 
  private:
@@ -69,6 +70,7 @@ class DistroTree : public TreeKind {
   std::optional<Unit> unitFromRecord(const KernelTree& tree, const std::string& object, const std::string& source) const;
   std::vector<std::string> includersOf(const KernelTree& tree, const std::vector<std::string>& headers) const;
   void indexModules() const;
+  std::string plainCopy(const std::string& module, const std::string& file) const;
 
   std::vector<std::string> makeArgs_;  // make -C SRC O=DIR ARCH=... KERNELRELEASE=...
   std::string modulesDir_, debugModulesDir_, moduleCache_;

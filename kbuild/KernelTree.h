@@ -61,6 +61,11 @@ class TreeKind {
   virtual std::optional<Unit> unitForSource(const KernelTree& tree, const std::string& file) const = 0;
   // The absolute path of the module's ELF file as the running kernel has it, if any.
   virtual std::optional<std::string> moduleFile(const KernelTree& tree, const std::string& module) const = 0;
+  // The module's file as the kernel loads it (--verify boots with it); by default the
+  // same as moduleFile.
+  virtual std::optional<std::string> loadableModule(const KernelTree& tree, const std::string& module) const {
+    return moduleFile(tree, module);
+  }
   // VAR=VALUE words every `make` in the object directory needs (CC, KERNELRELEASE, ...).
   virtual std::vector<std::string> makeVariables() const { return {}; }
 };

@@ -16,7 +16,7 @@ for arg in "$@"; do
     --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
                     binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu) ;;
     --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
-                     qemu-system-x86 busybox-static util-linux coreutils file procps) ;;
+                     qemu-system-x86 busybox-static util-linux coreutils file procps openssl) ;;
     *) echo "install-deps.sh: unknown option $arg (--tests, --kernel)" >&2; exit 2 ;;
   esac
 done

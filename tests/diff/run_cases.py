@@ -105,11 +105,17 @@ FIXED_ENTRY_SIZE = {
     ".kpatch.callbacks.post_unpatch": 16,
     ".kpatch.force": 8,
     ".kpatch.ignore.functions": 8,
+    ".orc_unwind_ip": 4,
+    ".s390_indirect_jump": 4,
+    ".s390_indirect_call": 4,
+    ".s390_return_reg": 4,
+    ".s390_return_mem": 4,
 }
 STRUCT_SIZE_SECTIONS = {"bug": "__bug_table", "ex": "__ex_table", "jump": "__jump_table"}
 DEFAULT_STRUCT_SIZE = {
     "__bug_table": {a: 12 for a in ARCHES},
     "__ex_table": {"x86_64": 12, "ppc64le": 8, "aarch64": 12, "s390x": 12, "loongarch64": 12},
+    ".orc_unwind": {"x86_64": 6, "loongarch64": 8},
 }
 MCOUNT_SYMBOL = {"x86_64": "__fentry__", "ppc64le": "_mcount", "loongarch64": "mcount"}
 

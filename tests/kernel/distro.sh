@@ -64,6 +64,25 @@ bad "the wrong compiler" "gcc-99" "${k[@]}" -s "$src" -v "$OUT/vmlinux-othercc"
 mkdir -p "$OUT/modules/6.1.0-99-amd64/kernel"; touch "$OUT/modules/6.1.0-99-amd64/modules.order"
 bad "modules of another release" "$OUT/modules/6.1.0-99-amd64" "${k[@]}" -s "$src" --modules "$OUT/modules/6.1.0-99-amd64"
 
+# ---- --verify on the distro kernel: a fix inside a module with a dependency --------
+"$LPB_BIN" build "$LPB_REPO/testdata/distro/xfs-stats/patch.diff" "${k[@]}" -s "$src" -o "$OUT/verify.ko" \
+  --verify --verify-check 'tail -n 1 /sys/fs/xfs/stats/stats' >"$OUT/verify.out" 2>"$OUT/verify.err"
+lpb_check "--verify boots the distro's vmlinuz with xfs and libcrc32c (exit $?)" grep -q "verified in QEMU" "$OUT/verify.err"
+lpb_check "--verify ran the check on the patched xfs" grep -q "LPB-VERIFY-OUT: debug 0 lpb-fixed" "$OUT/verify.err"
+
+# ---- signing for kernels that enforce module signatures ------------------------------
+openssl req -new -nodes -utf8 -sha256 -days 2 -batch -x509 -subj /CN=lpb-test -outform PEM \
+  -out "$OUT/cert.pem" -keyout "$OUT/key.pem" 2>/dev/null
+"$LPB_BIN" build "$patch" "${k[@]}" -s "$src" -o "$OUT/signed.ko" --sign-key "$OUT/key.pem" --sign-cert "$OUT/cert.pem" \
+  >/dev/null 2>"$OUT/signed.err"
+lpb_check "--sign-key: the module is signed by the given key" test "$(modinfo -F signer "$OUT/signed.ko" 2>/dev/null)" = lpb-test
+"$LPB_BIN" build "$patch" "${k[@]}" -s "$src" -o "$OUT/unsigned.ko" >/dev/null 2>&1
+lpb_check "by default the module is unsigned" test -z "$(modinfo -F signer "$OUT/unsigned.ko" 2>/dev/null)"
+
+# ---- lp-build check takes the same kernel options -------------------------------------
+"$LPB_BIN" check "$patch" "${k[@]}" -s "$src" >"$OUT/check.out" 2>&1
+lpb_check "check on the distro kernel: the fix is ok (exit $?)" grep -q "ok \[function-changed\] devinfo_show" "$OUT/check.out"
+
 # ---- killed while preparing: nothing a later run trusts, the source untouched ---------
 kc="$OUT/kill-cache"; stamp="$OUT/.kill-stamp"; touch "$stamp"; sleep 1
 LPB_CACHE="$kc" setsid "$LPB_BIN" build "$patch" "${k[@]}" -s "$src" -o "$OUT/killed.ko" >/dev/null 2>&1 &

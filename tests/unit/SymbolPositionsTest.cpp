@@ -43,3 +43,27 @@ TEST_CASE("static symbols are numbered the way the kernel counts them") {
   elf::ElfObject img = elf::ElfObject::openAny(image);
   CHECK(relocs::SymbolPositions(img).positionOf("helper", "posb-x86_64.c") == 1u);
 }
+
+TEST_CASE("a stripped module (no file symbols) still places a static no other symbol shares") {
+  // Distro modules are installed stripped (`strip --strip-debug` also drops STT_FILE):
+  // a unique static is unambiguous, same-named ones cannot be told apart.
+  test::Toolchain gcc{"x86_64", "gcc", " -O2 -c -fno-PIE -ffunction-sections -fdata-sections "};
+  const char* a = "static int __attribute__((noinline)) helper(int x) { return x + 1; }\n"
+                  "int use_a(int x) { return helper(x); }\n";
+  const char* b = "static int __attribute__((noinline)) helper(int x) { return x * 3; }\n"
+                  "static int __attribute__((noinline)) lonely(int x) { return x - 7; }\n"
+                  "int use_b(int x) { return helper(x) + lonely(x); }\n";
+  auto oa = test::compile(gcc, a, "strpa"), ob = test::compile(gcc, b, "strpb");
+  REQUIRE((oa && ob));
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(*oa).parent_path();
+  std::string linked = (dir / "strp-reloc.o").string(), stripped = (dir / "strp-stripped.o").string();
+  REQUIRE(std::system(("ld -r " + *oa + " " + *ob + " -o " + linked).c_str()) == 0);
+  REQUIRE(std::system(("objcopy --strip-debug --strip-symbol=strpa-x86_64.c --strip-symbol=strpb-x86_64.c " + linked +
+                       " " + stripped).c_str()) == 0);
+  elf::ElfObject e = elf::ElfObject::openAny(stripped);
+  for (const auto& s : e.symbols) REQUIRE(s.type != 4 /*STT_FILE*/);
+  relocs::SymbolPositions pos(e);
+  CHECK(pos.positionOf("lonely", "strpb-x86_64.c") == 0u);
+  CHECK_FALSE(pos.positionOf("helper", "strpb-x86_64.c"));  // two of them: which one is ours?
+}
