@@ -35,36 +35,6 @@ class DwarfFile {
   DwarfFile& operator=(const DwarfFile&) = delete;
   bool ok() const { return dbg_ != nullptr; }
 
-  // Calls `visit(die)` for each top-level DIE of each unit until it returns false.
-  void forEachTopLevel(const std::function<bool(Dwarf_Die)>& visit) {
-    Dwarf_Unsigned hdrLen = 0, typeOff = 0, next = 0;
-    Dwarf_Half version = 0, addrSize = 0, lenSize = 0, extSize = 0, cuType = 0;
-    Dwarf_Off abbrev = 0;
-    Dwarf_Sig8 sig;
-    Dwarf_Error err = nullptr;
-    bool more = true;
-    while (more && dwarf_next_cu_header_d(dbg_, true, &hdrLen, &version, &abbrev, &addrSize, &lenSize, &extSize, &sig,
-                                          &typeOff, &next, &cuType, &err) == DW_DLV_OK) {
-      Dwarf_Die cu = nullptr;
-      if (dwarf_siblingof_b(dbg_, nullptr, true, &cu, &err) != DW_DLV_OK) continue;
-      Dwarf_Die child = nullptr;
-      if (dwarf_child(cu, &child, &err) == DW_DLV_OK) {
-        while (child) {
-          if (more) more = visit(child);
-          Dwarf_Die sib = nullptr;
-          int rc = dwarf_siblingof_b(dbg_, child, true, &sib, &err);
-          dwarf_dealloc_die(child);
-          child = rc == DW_DLV_OK ? sib : nullptr;
-        }
-      }
-      dwarf_dealloc_die(cu);
-    }
-    // Finish the unit iteration so that a second walk starts from the first unit.
-    while (!more && dwarf_next_cu_header_d(dbg_, true, &hdrLen, &version, &abbrev, &addrSize, &lenSize, &extSize, &sig,
-                                           &typeOff, &next, &cuType, &err) == DW_DLV_OK) {
-    }
-  }
-
   // Calls `visit(cu)` with each compilation unit's own DIE.
   void forEachUnit(const std::function<void(Dwarf_Die)>& visit) {
     Dwarf_Unsigned hdrLen = 0, typeOff = 0, next = 0;
@@ -79,6 +49,24 @@ class DwarfFile {
       visit(cu);
       dwarf_dealloc_die(cu);
     }
+  }
+
+  // Calls `visit(die)` for each top-level DIE of each unit until it returns false. (The
+  // unit headers are walked to the end either way, so that a second walk starts afresh.)
+  void forEachTopLevel(const std::function<bool(Dwarf_Die)>& visit) {
+    bool more = true;
+    forEachUnit([&](Dwarf_Die cu) {
+      Dwarf_Error err = nullptr;
+      Dwarf_Die child = nullptr;
+      if (!more || dwarf_child(cu, &child, &err) != DW_DLV_OK) return;
+      while (child) {
+        if (more) more = visit(child);
+        Dwarf_Die sib = nullptr;
+        int rc = dwarf_siblingof_b(dbg_, child, true, &sib, &err);
+        dwarf_dealloc_die(child);
+        child = rc == DW_DLV_OK ? sib : nullptr;
+      }
+    });
   }
 
   Dwarf_Debug dbg() const { return dbg_; }

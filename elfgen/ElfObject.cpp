@@ -280,6 +280,26 @@ const Section* ElfObject::findSection(std::string_view name) const {
   return nullptr;
 }
 
+std::string ElfObject::buildId() const {
+  for (const auto& sec : sections) {
+    if (sec.type != SHT_NOTE) continue;
+    // Notes: namesz, descsz, type (4 bytes each), then name and desc, each padded to 4.
+    for (uint64_t at = 0; at + 12 <= sec.data.size();) {
+      uint64_t namesz = readUint(sec, at, 4), descsz = readUint(sec, at + 4, 4), type = readUint(sec, at + 8, 4);
+      uint64_t name = at + 12, desc = name + ((namesz + 3) & ~uint64_t(3));
+      uint64_t next = desc + ((descsz + 3) & ~uint64_t(3));
+      if (namesz > sec.data.size() || descsz > sec.data.size() || next > sec.data.size()) break;
+      if (type == NT_GNU_BUILD_ID && namesz == 4 && std::memcmp(sec.data.data() + name, "GNU", 4) == 0) {
+        std::string hex;
+        for (uint64_t i = 0; i < descsz; ++i) hex += fmt::format("{:02x}", sec.data[desc + i]);
+        return hex;
+      }
+      at = next;
+    }
+  }
+  return {};
+}
+
 uint64_t ElfObject::readUint(const Section& sec, uint64_t offset, unsigned size) const {
   if (offset > sec.data.size() || size > sec.data.size() - offset) return 0;
   uint64_t v = 0;

@@ -86,6 +86,8 @@ class ElfObject {
   const Section* findSection(std::string_view name) const;
   // Symbols defined in each section, in symbol-table order.
   const std::vector<uint32_t>& symbolsIn(uint32_t section) const { return bySection_[section]; }
+  // The GNU build id (NT_GNU_BUILD_ID note) as hex, or "" when the file has none.
+  std::string buildId() const;
   // Reads an unsigned integer of `size` bytes at `offset` of a section, in the file's byte order.
   uint64_t readUint(const Section& sec, uint64_t offset, unsigned size) const;
 

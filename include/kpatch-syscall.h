@@ -30,12 +30,8 @@
 
 #define KPATCH_SYSCALL_DEFINEx(x, sname, ...) __KPATCH_SYSCALL_DEFINEx(x, sname, __VA_ARGS__)
 
-#if defined(CONFIG_X86_64)
-#define __KPATCH_SYSCALL_DEFINEx(x, name, ...)					\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__));		\
-	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__));	\
-	__X64_SYS_STUBx(x, name, __VA_ARGS__)					\
-	__IA32_SYS_STUBx(x, name, __VA_ARGS__)					\
+/* What every architecture's wrapper calls: the sign-extending __se_sys and the body. */
+#define __KPATCH_SE_SYS_AND_BODY(x, name, ...)					\
 	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__))		\
 	{									\
 		long ret = __kpatch_do_sys##name(__MAP(x, __SC_CAST, __VA_ARGS__)); \
@@ -44,24 +40,27 @@
 		return ret;							\
 	}									\
 	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
+
+#define __KPATCH_SYS_DECLS(x, name, ...)					\
+	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__));		\
+	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__));
+
+#if defined(CONFIG_X86_64)
+#define __KPATCH_SYSCALL_DEFINEx(x, name, ...)					\
+	__KPATCH_SYS_DECLS(x, name, __VA_ARGS__)				\
+	__X64_SYS_STUBx(x, name, __VA_ARGS__)					\
+	__IA32_SYS_STUBx(x, name, __VA_ARGS__)					\
+	__KPATCH_SE_SYS_AND_BODY(x, name, __VA_ARGS__)
 #elif defined(CONFIG_ARM64)
 #define __KPATCH_SYSCALL_DEFINEx(x, name, ...)					\
 	asmlinkage long __arm64_sys##name(const struct pt_regs *regs);		\
 	ALLOW_ERROR_INJECTION(__arm64_sys##name, ERRNO);			\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__));		\
-	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__));	\
+	__KPATCH_SYS_DECLS(x, name, __VA_ARGS__)				\
 	asmlinkage long __arm64_sys##name(const struct pt_regs *regs)		\
 	{									\
 		return __se_sys##name(SC_ARM64_REGS_TO_ARGS(x, __VA_ARGS__));	\
 	}									\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__))		\
-	{									\
-		long ret = __kpatch_do_sys##name(__MAP(x, __SC_CAST, __VA_ARGS__)); \
-		__MAP(x, __SC_TEST, __VA_ARGS__);				\
-		__PROTECT(x, ret, __MAP(x, __SC_ARGS, __VA_ARGS__));		\
-		return ret;							\
-	}									\
-	static long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
+	__KPATCH_SE_SYS_AND_BODY(x, name, __VA_ARGS__)
 #else
 #error "kpatch-syscall.h: KPATCH_SYSCALL_DEFINE is written for x86_64 and arm64; use SYSCALL_DEFINE here"
 #endif

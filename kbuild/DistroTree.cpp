@@ -187,12 +187,11 @@ Prepared prepare(const TreeOptions& o, const std::string& src, const arch::Targe
   return p;
 }
 
-// vmlinux's compilation units as source-relative paths, cached per vmlinux identity (the
-// DWARF walk over a distro's debug vmlinux takes a few seconds).
-std::set<std::string> vmlinuxSources(const std::string& vmlinux, const std::string& cacheDir) {
-  struct stat st{};
-  ::stat(vmlinux.c_str(), &st);
-  std::string key = fmt::format("{}|{}|{}", vmlinux, st.st_size, st.st_mtim.tv_sec);
+// vmlinux's compilation units as source-relative paths, cached per vmlinux (its build
+// id; the DWARF walk over a distro's debug vmlinux takes a few seconds).
+std::set<std::string> vmlinuxSources(const elf::ElfObject& image, const std::string& cacheDir) {
+  const std::string& vmlinux = image.path;
+  std::string key = vmlinuxIdentity(image);
   std::string file = cacheDir + "/units-" + hashHex(key) + ".txt";
   std::set<std::string> out;
   std::string cached = readFile(file);
@@ -289,6 +288,10 @@ KernelTree openDistroTree(const TreeOptions& given) {
   elf::ElfObject image = elf::ElfObject::openAny(o.vmlinux);
   const arch::Target* target = arch::targetFor(image);
   if (!target) throw elf::InputError(o.vmlinux, fmt::format("unsupported architecture (e_machine {})", image.machine));
+  // Its DWARF says which units vmlinux has and how big its structs are (cached by build
+  // id, but a stripped image of the same build is still the wrong input).
+  if (!image.findSection(".debug_info"))
+    throw elf::InputError(o.vmlinux, "has no DWARF debug information (a stripped image; the -dbg package has it)");
   KernelBanner banner = readKernelBanner(o.vmlinux);
   std::string version = sourceVersion(src);
   if (version != versionOfRelease(banner.release))
@@ -298,6 +301,17 @@ KernelTree openDistroTree(const TreeOptions& given) {
     throw elf::InputError(src, "a distro kernel needs its Module.symvers (--symvers; Debian: linux-headers-REL)");
   if (!isFile(o.config)) throw elf::InputError(o.config, "no such file");
   if (!isFile(o.symvers)) throw elf::InputError(o.symvers, "no such file");
+  // The headers package that holds Module.symvers holds the kernel's own .config too
+  // (Debian's linux-headers-REL, Fedora's kernel-devel): the config must be that one.
+  std::string ownConfig = (fs::path(o.symvers).parent_path() / ".config").string();
+  if (isFile(ownConfig)) {
+    // (One way: distros leave a few options out of the installed copy, /boot/config-REL.)
+    std::vector<std::string> diff = configChanges(readFile(o.config), readFile(ownConfig));
+    if (!diff.empty())
+      throw elf::InputError(o.config, fmt::format("is not the config of this kernel: {} (beside {}) sets {} option(s) "
+                                                  "otherwise, first {}",
+                                                  ownConfig, o.symvers, diff.size(), diff.front()));
+  }
   if (!o.modulesDir.empty()) {
     std::string rel = fs::path(o.modulesDir).filename().string();
     if (fs::is_directory(o.modulesDir + "/kernel") && rel != banner.release && fs::exists(o.modulesDir + "/modules.order"))
@@ -311,7 +325,7 @@ KernelTree openDistroTree(const TreeOptions& given) {
     if (v.parent_path().filename() == "boot" && fs::is_directory(d)) o.debugModulesDir = d.string();
   }
   auto kind = std::make_shared<DistroTree>(p.makeArgs, o.modulesDir, o.debugModulesDir, o.cacheRoot + "/modules/" + banner.release,
-                                           vmlinuxSources(o.vmlinux, o.cacheRoot + "/profiles"), o.jobs);
+                                           vmlinuxSources(image, o.cacheRoot + "/profiles"), o.jobs);
   TreeOptions t;
   t.sourceDir = src;
   t.objDir = p.objDir;

@@ -42,6 +42,14 @@ std::string bannerRelease(const elf::ElfObject& vmlinux) {
 
 }  // namespace
 
+std::string vmlinuxIdentity(const elf::ElfObject& vmlinux) {
+  std::string id = vmlinux.buildId();
+  if (!id.empty()) return "build-id " + id;
+  struct stat st{};
+  ::stat(vmlinux.path.c_str(), &st);
+  return fmt::format("{}|{}|{}", vmlinux.path, st.st_size, st.st_mtim.tv_sec);
+}
+
 std::string linuxBanner(const elf::ElfObject& vmlinux) {
   for (const auto& s : vmlinux.symbols) {
     if (s.name != "linux_banner" || !s.isDefined()) continue;
@@ -76,10 +84,8 @@ KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vm
       break;
     }
 
-  // Struct sizes: cached per vmlinux identity, the DWARF walk takes a while.
-  struct stat st{};
-  ::stat(vmlinux.path.c_str(), &st);
-  std::string key = fmt::format("{}|{}|{}", vmlinux.path, st.st_size, st.st_mtim.tv_sec);
+  // Struct sizes: cached per vmlinux (its build id), the DWARF walk takes a while.
+  std::string key = vmlinuxIdentity(vmlinux);
   std::string cacheFile = cacheDir.empty() ? "" : cacheDir + "/profile-" + fmt::format("{:x}", std::hash<std::string>{}(key)) + ".json";
   if (!cacheFile.empty()) {
     std::ifstream in(cacheFile);

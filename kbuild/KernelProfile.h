@@ -21,6 +21,10 @@ struct KernelProfile {
   std::map<arch::EntryKind, unsigned> structSizes;
 };
 
+// What the caches of things read from vmlinux are keyed by: its GNU build id, or (an
+// image without one) its path, size and modification time.
+std::string vmlinuxIdentity(const elf::ElfObject& vmlinux);
+
 // The text of vmlinux's linux_banner ("Linux version 6.12.57 (user@host) (gcc ...) #1 ..."),
 // or "" when it has none.
 std::string linuxBanner(const elf::ElfObject& vmlinux);

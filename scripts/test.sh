@@ -11,10 +11,10 @@ scripts/install-deps.sh --tests --kernel
 jobs=$(nproc)
 
 echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLPB_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 echo "== sanitizer build (ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLPB_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLPB_SANITIZE=ON -DLPB_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
 # The default kernel (Debian's linux-source-6.12, scripts/kernel/lpb-x86_64.config), built

@@ -45,9 +45,14 @@ other="$OUT/other-src"; mkdir -p "$other"
 for e in "$src"/*; do ln -s "$e" "$other/"; done
 rm "$other/Makefile"; sed 's/^SUBLEVEL = .*/SUBLEVEL = 1/' "$src/Makefile" >"$other/Makefile"
 bad "source of another version" "$other" "${k[@]}" -s "$other"
-# A config that does not match: one olddefconfig must change (XFS=y needs LIBCRC32C=y).
+# A config that does not match the kernel: xfs built in, where the kernel has it as a
+# module (the headers package beside Module.symvers has the kernel's own .config); and,
+# without that copy, one olddefconfig must change (XFS=y needs LIBCRC32C=y).
 sed 's/^CONFIG_XFS_FS=m/CONFIG_XFS_FS=y/' "$root/boot/config-$rel" >"$OUT/other.config"
-bad "a config this source cannot have built (olddefconfig changes it)" "$OUT/other.config" "${k[@]}" -s "$src" -c "$OUT/other.config"
+bad "the config of another kernel" "$OUT/other.config" "${k[@]}" -s "$src" -c "$OUT/other.config"
+cp "$root/usr/src/linux-headers-$rel/Module.symvers" "$OUT/Module.symvers"
+bad "a config this source cannot have built (olddefconfig changes it)" "$OUT/other.config" "${k[@]}" -s "$src" \
+  -c "$OUT/other.config" --symvers "$OUT/Module.symvers"
 # A stripped vmlinux (no DWARF).
 objcopy --strip-debug "$vml" "$OUT/vmlinux-stripped"
 bad "stripped vmlinux" "$OUT/vmlinux-stripped" "${k[@]}" -s "$src" -v "$OUT/vmlinux-stripped"

@@ -2,7 +2,11 @@
 #include <doctest/doctest.h>
 #include <elf.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "Compile.h"
 #include "arch/Target.h"
@@ -134,4 +138,23 @@ TEST_CASE("bad input is reported with the file name, never a crash") {
   }
   CHECK_THROWS_AS(elf::ElfObject::open((fs::temp_directory_path() / "lpb-no-such-file.o").string()), elf::InputError);
   fs::remove(p);
+}
+
+TEST_CASE("the GNU build id of a linked image, as readelf shows it") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("lpb-buildid-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string src = (dir / "m.c").string(), exe = (dir / "m").string(), noid = (dir / "m-noid").string();
+  std::ofstream(src) << "int main(void) { return 0; }\n";
+  REQUIRE(std::system(("gcc -Wl,--build-id=sha1 -o " + exe + " " + src).c_str()) == 0);
+  REQUIRE(std::system(("gcc -Wl,--build-id=none -o " + noid + " " + src).c_str()) == 0);
+  std::string want = (dir / "want").string();
+  REQUIRE(std::system(("readelf -n " + exe + " | sed -n 's/.*Build ID: //p' > " + want).c_str()) == 0);
+  std::ifstream in(want);
+  std::string hex;
+  std::getline(in, hex);
+  CHECK(hex.size() == 40);
+  CHECK(elf::ElfObject::openAny(exe).buildId() == hex);
+  CHECK(elf::ElfObject::openAny(noid).buildId().empty());
+  fs::remove_all(dir);
 }
