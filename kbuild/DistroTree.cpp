@@ -35,23 +35,6 @@ bool isFile(const std::string& p) {
 
 std::string hashHex(const std::string& text) { return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size())); }
 
-// An exclusive flock held for the lifetime of the object.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw elf::InputError(path, "cannot lock");
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 // "6.12.117" from the source tree's Makefile.
 std::string sourceVersion(const std::string& src) {
   std::string mk = readFile(src + "/Makefile");

@@ -1,12 +1,17 @@
 #include "kbuild/Files.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "elfgen/ElfObject.h"
 
 namespace lpb::kbuild {
 
@@ -27,6 +32,15 @@ void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marke
     pid_t pid = static_cast<pid_t>(std::atoi(n.c_str() + at + marker.size()));
     if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
   }
+}
+
+FileLock::FileLock(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw elf::InputError(path, "cannot lock");
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace lpb::kbuild

@@ -13,4 +13,18 @@ std::string readFile(const std::string& path);
 // scratch that killed lp-build runs leave behind.
 void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker);
 
+// An exclusive flock on `path` (created if missing), held for the object's lifetime:
+// serialises lp-build processes over one cache entry. Throws elf::InputError when the
+// lock file cannot be opened or locked.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace lpb::kbuild

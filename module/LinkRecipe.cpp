@@ -103,22 +103,6 @@ std::string recipeKey(const kbuild::KernelTree& tree, const std::vector<std::str
   return fmt::format("{:016x}", h);
 }
 
-// Serialises recordings of one cache directory across lp-build processes.
-class DirLock {
- public:
-  explicit DirLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~DirLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
-
- private:
-  int fd_;
-};
-
 kbuild::ProcessResult runShell(const std::string& command, const std::string& cwd) {
   kbuild::ProcessOptions o;
   o.cwd = cwd;
@@ -295,7 +279,7 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   };
   if (load()) return r;
 
-  DirLock lock(cacheDir + "/.lock");
+  kbuild::FileLock lock(cacheDir + "/.lock");
   if (load()) return r;  // another lp-build recorded it meanwhile
   // Recordings happen in a directory of their own, renamed into place when complete: a
   // killed recording's make may run on for a while, and must not write into the next
