@@ -68,6 +68,9 @@ class Target {
   virtual uint16_t machine() const = 0;            // EM_*
   // Whether an object of this machine is one this target handles (byte order, ABI).
   virtual bool accepts(const elf::ElfObject&) const { return true; }
+  // Whether `lp-build --verify` can boot a kernel of this architecture: scripts/kernel/
+  // qemu-run.sh has a QEMU machine, console and initramfs recipe for it.
+  virtual bool bootsInQemu() const { return false; }
 
   // --- relocations ---
   virtual std::string relocName(uint32_t type) const = 0;

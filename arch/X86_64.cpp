@@ -54,6 +54,7 @@ class X86_64 final : public Target {
  public:
   std::string_view name() const override { return "x86_64"; }
   uint16_t machine() const override { return EM_X86_64; }
+  bool bootsInQemu() const override { return true; }  // qemu-system-x86_64, ttyS0, busybox-static
 
   std::string relocName(uint32_t type) const override {
     switch (type) {

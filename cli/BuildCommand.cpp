@@ -53,20 +53,19 @@ void addBuildCommand(CLI::App& app, BuildArgs& a) {
               "step, such as module BTF)");
   b->add_flag("--verify", a.verify, "boot the kernel in QEMU, load the module, wait for the transition, disable it");
   b->add_option("--verify-check", a.verifyCheck, "shell command run in the guest while the patch is enabled (--verify)");
+  b->add_option("--verify-log", a.verifyLog, "keep the guest's serial console log of --verify in this file");
+  b->add_option("--cc-launcher", a.ccLauncher,
+                "run every compile through this launcher (ccache, distcc, icecc; words split as the shell does)");
   b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES");
   b->add_option("--sign-key", a.signKey, "sign the module with this private key (the tree's scripts/sign-file; for "
                                          "kernels that enforce module signatures)");
   b->add_option("--sign-cert", a.signCert, "the X.509 certificate of --sign-key");
 }
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string moduleNameFor(const BuildArgs& a) {
-  std::string n = a.name;
+std::string moduleNameFor(const std::vector<std::string>& patches, const std::string& name) {
+  std::string n = name;
   if (n.empty()) {
-    std::string base = fs::path(a.patches.at(0)).filename().string();
+    std::string base = fs::path(patches.at(0)).filename().string();
     for (const char* ext : {".diff", ".patch"})
       if (base.ends_with(ext)) base = base.substr(0, base.size() - std::string_view(ext).size());
     n = "livepatch-" + base;
@@ -76,6 +75,10 @@ std::string moduleNameFor(const BuildArgs& a) {
   if (n.size() > 55) n = n.substr(0, 55);  // MODULE_NAME_LEN - 1 less room for the ".ko"
   return n;
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
 
 kbuild::KernelTree openTree(const BuildArgs& a, Progress& progress) {
   return kbuild::KernelTree::open(treeOptions(a.kernel, [&](const std::string& what) { progress.step("kernel", what); }));
@@ -98,6 +101,15 @@ void signModule(const kbuild::KernelTree& tree, const BuildArgs& a, const std::s
   std::string hash = tree.configValue("CONFIG_MODULE_SIG_HASH");
   kbuild::ProcessResult r = kbuild::runProcess({tool, hash.empty() ? "sha256" : hash, a.signKey, a.signCert, ko});
   if (r.status != 0) throw elf::InputError(a.signKey, "cannot sign the module: " + kbuild::firstErrorLine(r.output));
+}
+
+// --cc-launcher, as the words to put in front of each compile; the program must exist.
+std::vector<std::string> ccLauncher(const std::string& text) {
+  if (text.empty()) return {};
+  std::vector<std::string> words = kbuild::splitShellWords(text);
+  if (words.empty() || kbuild::findProgram(words[0]).empty())
+    throw elf::InputError("--cc-launcher " + text, "no such program in PATH");
+  return words;
 }
 
 void writeAtomically(const std::string& from, const std::string& to) {
@@ -148,7 +160,7 @@ std::vector<std::string> modulesToLoad(const kbuild::KernelTree& tree, const std
 
 int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
                  const std::vector<std::string>& targetModules, const std::string& check, const std::string& workDir,
-                 Progress& progress) {
+                 const std::string& keepLog, Progress& progress) {
   std::string sysfs = moduleName;
   std::replace(sysfs.begin(), sysfs.end(), '-', '_');
   std::string guest = workDir + "/verify-guest.sh";
@@ -186,6 +198,8 @@ int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const st
   o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log"};
   r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.bootImage(), initrd, "300"}, o);
   progress.clear();
+  std::error_code ec;
+  if (!keepLog.empty()) fs::copy_file(workDir + "/verify-serial.log", keepLog, fs::copy_options::overwrite_existing, ec);
   std::ifstream log(workDir + "/verify-serial.log");
   for (std::string line; std::getline(log, line);) {
     size_t at = line.find("LPB-VERIFY");
@@ -210,13 +224,10 @@ int runBuild(const BuildArgs& a) {
     if (a.json.empty()) return true;
     report["timings"] = timings;
     report["timings"]["total"] = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::string tmp = a.json + ".lpb-tmp";
-    std::ofstream out(tmp);
-    out << report.dump(2) << "\n";
-    out.close();
-    std::error_code ec;
-    if (!out || (fs::rename(tmp, a.json, ec), ec)) {
-      fmt::print(stderr, "lp-build: {}: cannot write the JSON report\n", a.json);
+    try {
+      kbuild::writeFileAtomically(a.json, report.dump(2) + "\n");
+    } catch (const elf::InputError& e) {
+      fmt::print(stderr, "lp-build: {}\n", e.what());
       return false;
     }
     return true;
@@ -236,7 +247,8 @@ int runBuild(const BuildArgs& a) {
 
   try {
     std::map<arch::EntryKind, unsigned> sizeOverrides = parseStructSizes(a.structSizes);
-    std::string name = moduleNameFor(a);
+    std::vector<std::string> launcher = ccLauncher(a.ccLauncher);
+    std::string name = moduleNameFor(a.patches, a.name);
     // The module's own objects are lpb-runtime.o, lpb-table.o and lpb-unitN.o.
     if (name == "lpb-runtime" || name == "lpb-table" ||
         (name.starts_with("lpb-unit") && name.size() > 8 &&
@@ -283,6 +295,7 @@ int runBuild(const BuildArgs& a) {
     // link recipe are read while it runs. (Stage timings overlap: compile and profile.)
     auto compileStart = Clock::now();
     kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
+    cs.launcher = launcher;
     cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
     cs.progress = [&](const std::string& what) { progress.step("compile", what); };
     std::future<std::vector<kbuild::UnitObjects>> compiling;
@@ -298,13 +311,16 @@ int runBuild(const BuildArgs& a) {
     for (const auto& [k, v] : sizeOverrides) profile.structSizes[k] = v;
     relocs::KernelSymbols symbols(vmlinux, relocs::readSymvers(tree.symversPath()));
     report["arch"] = std::string(profile.target->name());
+    if (a.verify && !profile.target->bootsInQemu())
+      throw elf::InputError(tree.vmlinuxPath(), fmt::format("--verify: lp-build has no QEMU recipe for {} kernels yet",
+                                                            profile.target->name()));
     report["kernel_release"] = profile.release;
     if (units.empty()) {
       lap("profile", t);
       fmt::print(stderr, "lp-build: {}: changes nothing this kernel builds\n", a.patches[0]);
       return finish("nochange", 3);
     }
-    kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath());
+    kbuild::checkCompiler(profile, tree.compileCommand(units[0]), tree.vmlinuxPath(), launcher);
     // kbuild's link recipe for this tree (recorded by one kbuild run the first time).
     std::string runtimeDir = dataDir() + "/module/runtime";
     std::string compiler = tree.compileCommand(units[0]).compiler.at(0);
@@ -470,7 +486,7 @@ int runBuild(const BuildArgs& a) {
       std::vector<std::string> patchedModules;
       for (const auto& [m, elfp] : moduleElves) patchedModules.push_back(m);
       std::vector<std::string> moduleFiles = modulesToLoad(tree, patchedModules);
-      int rc = verifyInQemu(tree, fs::absolute(output).string(), name, moduleFiles, a.verifyCheck, workDir, progress);
+      int rc = verifyInQemu(tree, fs::absolute(output).string(), name, moduleFiles, a.verifyCheck, workDir, a.verifyLog, progress);
       lap("verify", t);
       report["verify"] = rc == 0 ? "ok" : "failed";
       if (rc != 0) {

@@ -1,16 +1,14 @@
 // `lp-build check PATCH...`: pre-flight, can this fix be live-patched as it is? (preflight/)
 #include <cstdio>
-#include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 
 #include "cli/Commands.h"
 #include "elfgen/ElfObject.h"
 #include "kbuild/DefaultTree.h"
+#include "kbuild/Files.h"
 #include "preflight/Check.h"
 
 namespace lpb::cli {
-namespace fs = std::filesystem;
 
 void addCheckCommand(CLI::App& app, CheckArgs& a) {
   CLI::App* c = app.add_subcommand("check", "Pre-flight: can these patches be live-patched as they are? "
@@ -53,15 +51,7 @@ int runCheck(const CheckArgs& a) {
     for (const auto& u : r.units) parse += u.seconds;
     text += fmt::format("lp-build: check: {} ok, {} warn, {} refuse; {} units parsed in {:.2f} s (tree {:.2f} s)\n",
                         counts[0], counts[1], counts[2], r.units.size(), parse, r.treeSeconds);
-    if (!a.json.empty()) {
-      std::string tmp = a.json + ".tmp";
-      {
-        std::ofstream out(tmp);
-        out << r.toJson().dump(2) << "\n";
-        if (!out) throw elf::InputError(a.json, "cannot write");
-      }
-      fs::rename(tmp, a.json);
-    }
+    if (!a.json.empty()) kbuild::writeFileAtomically(a.json, r.toJson().dump(2) + "\n");
     std::fwrite(text.data(), 1, text.size(), stdout);
     return r.refused() ? 1 : 0;
   } catch (const elf::InputError& e) {

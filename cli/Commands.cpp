@@ -35,7 +35,12 @@ std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::stri
 
 std::string dataDir() {
   if (const char* d = std::getenv("LPB_DATA_DIR")) return d;
-  return LPB_DATA_DIR;
+  // Installed: bin/lp-build beside share/lp-build (CMakeLists.txt's install rules).
+  std::error_code ec;
+  std::filesystem::path installed =
+      std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "share/lp-build";
+  if (!ec && std::filesystem::exists(installed / "module/runtime/lpb-runtime.c", ec)) return installed.string();
+  return LPB_DATA_DIR;  // a build tree: the sources it was built from
 }
 
 std::string cacheRoot() {
@@ -49,6 +54,7 @@ std::string cacheRoot() {
 }
 
 std::string workRoot() {
+  if (const char* w = std::getenv("LPB_WORK")) return w;
   if (std::getenv("LPB_CACHE")) return cacheRoot() + "/work";
   // A build's scratch (shadow tree, objects, the module being linked) creates and deletes
   // a few hundred inodes. On ext4, allocating inodes shortly after deleting others makes
@@ -121,12 +127,14 @@ void addCommands(CLI::App& app, Commands& c) {
   addBuildCommand(app, c.build);
   addDiffCommand(app, c.diff);
   addCheckCommand(app, c.check);
+  addCiCommand(app, c.ci);
 }
 
 int runCommand(const CLI::App& app, const Commands& c) {
   if (app.got_subcommand("build")) return runBuild(c.build);
   if (app.got_subcommand("diff")) return runDiff(c.diff);
   if (app.got_subcommand("check")) return runCheck(c.check);
+  if (app.got_subcommand("ci")) return runCi(c.ci);
   return 2;
 }
 

@@ -37,13 +37,15 @@ kbuild::TreeOptions treeOptions(const KernelArgs& k, const std::function<void(co
 struct BuildArgs {
   std::vector<std::string> patches;
   KernelArgs kernel;
-  std::string name, output, json, verifyCheck, signKey, signCert;
+  std::string name, output, json, verifyCheck, verifyLog, signKey, signCert, ccLauncher;
   std::vector<std::string> targets, structSizes;
   unsigned jobs = 0;
   bool nonReplace = false, keepTmp = false, verify = false, kbuildMake = false;
 };
 void addBuildCommand(CLI::App& app, BuildArgs& args);
 int runBuild(const BuildArgs& args);
+// The module name for `name` (-n), or livepatch-<first patch's name>, made a valid one.
+std::string moduleNameFor(const std::vector<std::string>& patches, const std::string& name);
 
 struct CheckArgs {
   std::vector<std::string> patches;
@@ -54,20 +56,30 @@ struct CheckArgs {
 void addCheckCommand(CLI::App& app, CheckArgs& args);
 int runCheck(const CheckArgs& args);
 
-// Where lp-build's own files are (scripts/, include/): LPB_DATA_DIR, else the source tree
-// it was built from.
+struct CiArgs {
+  std::string patchDir, output = "lpb-artifacts", kernelRoot, verifyCheck, ccLauncher, signKey, signCert;
+  std::vector<std::string> releases, trees;
+  unsigned jobs = 0;
+  bool defaultKernel = false, noVerify = false;
+};
+void addCiCommand(CLI::App& app, CiArgs& args);
+int runCi(const CiArgs& args);
+
+// Where lp-build's own files are (scripts/, include/, module/runtime/): LPB_DATA_DIR, else
+// ../share/lp-build beside the binary when installed, else the source tree it was built from.
 std::string dataDir();
 // The cache root (kernels, original objects, profiles, work directories): LPB_CACHE, else
 // /var/cache/lp-build when writable, else ~/.cache/lp-build.
 std::string cacheRoot();
-// Where builds keep their scratch: under $LPB_CACHE when set, else on /dev/shm when it
-// is a writable tmpfs, else under cacheRoot().
+// Where builds keep their scratch: LPB_WORK when set, else under $LPB_CACHE when set,
+// else on /dev/shm when it is a writable tmpfs, else under cacheRoot().
 std::string workRoot();
 
 struct Commands {
   DiffArgs diff;
   BuildArgs build;
   CheckArgs check;
+  CiArgs ci;
 };
 void addCommands(CLI::App& app, Commands& c);
 int runCommand(const CLI::App& app, const Commands& c);

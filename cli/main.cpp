@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fmt/format.h>
 #include <string>
 #include <vector>
@@ -30,7 +31,9 @@ std::vector<std::string> withDefaultCommand(int argc, char** argv, const std::ve
 int main(int argc, char** argv) {
   CLI::App app{"lp-build: turn a kernel source fix into a livepatch module"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lp-build 0.2");
+  // The version line also says where lp-build's own files are found (an installation's
+  // share/lp-build, or the source tree of a build).
+  app.set_version_flag("--version", fmt::format("lp-build {} (data: {})", LPB_VERSION, lpb::cli::dataDir()));
   lpb::cli::Commands commands;
   lpb::cli::addCommands(app, commands);
 
@@ -50,5 +53,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "lp-build: {} (see lp-build --help)\n", msg);
     return 2;
   }
-  return lpb::cli::runCommand(app, commands);
+  // Each command reports its own errors; anything that still escapes is lp-build's fault,
+  // said in one line rather than an abort.
+  try {
+    return lpb::cli::runCommand(app, commands);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "lp-build: internal error (a bug in lp-build): {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "lp-build: internal error (a bug in lp-build): unknown exception\n");
+  }
+  return 2;
 }

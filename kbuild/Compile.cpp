@@ -111,6 +111,7 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
     out.push_back(std::move(uo));
   }
 
+  for (auto& argv : jobs) argv.insert(argv.begin(), s.launcher.begin(), s.launcher.end());
   auto t0 = std::chrono::steady_clock::now();
   std::vector<ProcessResult> results = runParallel(jobs, opts, s.jobs);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

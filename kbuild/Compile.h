@@ -21,6 +21,10 @@ struct CompileSettings {
   std::string workDir;      // where the patched objects go
   std::string cacheDir;     // where original objects are kept across runs ("" = no cache)
   std::vector<std::string> extraIncludes;  // -I directories added to every compile (lp-build's header)
+  // A compiler launcher put in front of every compile (ccache, distcc, icecc: --cc-launcher).
+  // It is not part of the original-object cache key, and the compiler-identity check still
+  // reads the compiler kbuild recorded, which the launcher runs.
+  std::vector<std::string> launcher;
   unsigned jobs = 2;
   std::function<void(const std::string& what)> progress;  // called as each compile ends
 };

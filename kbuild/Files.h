@@ -9,6 +9,11 @@ namespace lpb::kbuild {
 // The file's contents ("" if unreadable).
 std::string readFile(const std::string& path);
 
+// Writes `contents` to `path` so that readers see the old file or the whole new one, never
+// half of it: a pid-unique temporary beside `path` (rename needs one file system), flushed
+// to disk, then renamed over it. Throws elf::InputError naming `path` on failure.
+void writeFileAtomically(const std::string& path, std::string_view contents);
+
 // Removes the entries of `dir` named `<anything><marker><pid>` whose process is gone: the
 // scratch that killed lp-build runs leave behind.
 void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker);

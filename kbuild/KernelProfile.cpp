@@ -118,12 +118,23 @@ KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vm
   return p;
 }
 
-void checkCompiler(const KernelProfile& profile, const CompileCommand& command, const std::string& vmlinuxPath) {
+void checkCompiler(const KernelProfile& profile, const CompileCommand& command, const std::string& vmlinuxPath,
+                   const std::vector<std::string>& launcher) {
   if (profile.compiler.empty() || command.compiler.empty()) return;
   ProcessResult r = runProcess({command.compiler[0], "--version"});
   if (r.status != 0)
     throw elf::InputError(command.compiler[0], "the compiler that built the tree is not available here");
   std::string line = firstLine(r.output);
+  if (!launcher.empty()) {
+    // The compiles go through the launcher: the compiler it runs must be this one too.
+    std::vector<std::string> via = launcher;
+    via.insert(via.end(), {command.compiler[0], "--version"});
+    ProcessResult l = runProcess(via);
+    if (l.status != 0 || firstLine(l.output) != line)
+      throw elf::InputError("--cc-launcher " + launcher[0],
+                            fmt::format("runs '{}' for {}, not '{}'", l.status == 0 ? firstLine(l.output) : "nothing",
+                                        command.compiler[0], line));
+  }
   // gcc says "gcc (Debian 12.2.0-14) 12.2.0" where .comment says "GCC: (Debian 12.2.0-14) 12.2.0".
   std::string asComment = line;
   size_t paren = line.find(" (");

@@ -33,7 +33,9 @@ std::string linuxBanner(const elf::ElfObject& vmlinux);
 // architecture, or of another release than the tree, and for a tree without CONFIG_LIVEPATCH.
 KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vmlinux, const std::string& cacheDir);
 
-// Throws elf::InputError when the compiler in `command` is not the one that built vmlinux.
-void checkCompiler(const KernelProfile& profile, const CompileCommand& command, const std::string& vmlinuxPath);
+// Throws elf::InputError when the compiler in `command` is not the one that built vmlinux,
+// or when `launcher` (--cc-launcher) runs a compiler that says otherwise.
+void checkCompiler(const KernelProfile& profile, const CompileCommand& command, const std::string& vmlinuxPath,
+                   const std::vector<std::string>& launcher = {});
 
 }  // namespace lpb::kbuild

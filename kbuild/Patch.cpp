@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -35,6 +37,33 @@ bool safeRelative(const std::string& p) {
   return true;
 }
 
+// A hunk header's "A" or "A,B" (B defaults to 1); false when it is not one.
+bool readRange(std::string_view text, unsigned& start, unsigned& lines) {
+  auto number = [](std::string_view t, unsigned& out) {
+    auto r = std::from_chars(t.data(), t.data() + t.size(), out);
+    return r.ec == std::errc() && r.ptr == t.data() + t.size();
+  };
+  size_t comma = text.find(',');
+  lines = 1;
+  if (comma == std::string_view::npos) return number(text, start);
+  return number(text.substr(0, comma), start) && number(text.substr(comma + 1), lines);
+}
+
+// "@@ -a,b +c,d @@ ..." -> the range; throws for a malformed header.
+HunkRange readHunkHeader(const std::string& path, const std::string& line) {
+  std::string_view rest = std::string_view(line).substr(3);
+  size_t end = rest.find(" @@");
+  HunkRange h;
+  if (end != std::string_view::npos && rest.starts_with("-")) {
+    std::string_view ranges = rest.substr(1, end - 1);
+    size_t plus = ranges.find(" +");
+    if (plus != std::string_view::npos && readRange(ranges.substr(0, plus), h.oldStart, h.oldLines) &&
+        readRange(ranges.substr(plus + 2), h.newStart, h.newLines))
+      return h;
+  }
+  throw elf::InputError(path, fmt::format("bad hunk header '{}'", line.substr(0, 80)));
+}
+
 }  // namespace
 
 Patch readPatch(const std::string& path) {
@@ -44,6 +73,8 @@ Patch readPatch(const std::string& path) {
   patch.path = path;
   std::string line, minus;
   bool sawHunk = false;
+  constexpr size_t npos = size_t(-1);
+  size_t current = npos;  // the file the hunks belong to
   std::set<std::string> seen;
   while (std::getline(in, line)) {
     if (line.starts_with("rename from ") || line.starts_with("copy from ") || line.starts_with("GIT binary patch"))
@@ -61,10 +92,17 @@ Patch readPatch(const std::string& path) {
       if (!safeRelative(f.path))
         throw elf::InputError(path, fmt::format("bad file name '{}' in the diff header (expected a/PATH b/PATH)", line.substr(4)));
       if (seen.insert(f.path).second) patch.files.push_back(f);
+      current = std::find_if(patch.files.begin(), patch.files.end(),
+                             [&](const PatchFile& p) { return p.path == f.path; }) - patch.files.begin();
       minus.clear();
       continue;
     }
-    if (line.starts_with("@@ ")) sawHunk = true;
+    if (line.starts_with("@@ ")) {
+      HunkRange h = readHunkHeader(path, line);
+      if (current == npos) throw elf::InputError(path, "a hunk before any ---/+++ file header");
+      patch.files[current].hunks.push_back(h);
+      sawHunk = true;
+    }
   }
   if (patch.files.empty() || !sawHunk) throw elf::InputError(path, "not a unified diff (no ---/+++ file headers and hunks)");
   return patch;

@@ -15,9 +15,15 @@
 
 namespace lpb::kbuild {
 
+// One `@@ -oldStart,oldLines +newStart,newLines @@` hunk header.
+struct HunkRange {
+  unsigned oldStart = 0, oldLines = 0, newStart = 0, newLines = 0;
+};
+
 struct PatchFile {
   std::string path;  // relative to the tree top (the -p1 name)
   bool created = false, deleted = false;
+  std::vector<HunkRange> hunks;  // in patch order
 };
 
 struct Patch {
@@ -25,7 +31,8 @@ struct Patch {
   std::vector<PatchFile> files;
 };
 
-// Reads the files a patch touches. Throws elf::InputError("PATCH: problem").
+// Reads the files a patch touches and its hunk headers: the one unified-diff reader (GNU
+// patch applies it). Throws elf::InputError("PATCH: problem").
 Patch readPatch(const std::string& path);
 
 class ShadowTree {

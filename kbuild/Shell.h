@@ -24,6 +24,10 @@ struct ProcessOptions {
   std::vector<std::string> env;     // extra NAME=VALUE
 };
 
+// Where `name` would run from: itself if it has a '/', else the first executable of that
+// name in PATH ("" when there is none).
+std::string findProgram(const std::string& name);
+
 // Runs argv[0] (searched in PATH) and waits for it.
 ProcessResult runProcess(const std::vector<std::string>& argv, const ProcessOptions& opts = {});
 

@@ -25,7 +25,7 @@ namespace lpb::module {
 namespace {
 
 // Bump when the recorded format or the probe changes.
-constexpr int kRecipeFormat = 3;
+constexpr int kRecipeFormat = 5;
 
 // The probe module. Its name has both spellings kbuild uses (dash in file names,
 // underscore in KBUILD_MODNAME) so that each can be told apart and replaced.
@@ -161,7 +161,8 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
   for (size_t i = 0; i < argv.size(); ++i) {
     if (argv[i] == "-include" && i + 1 < argv.size()) {
       prelude += fmt::format("#include \"{}\"\n", argv[++i]);
-      if (!placed) use.insert(use.end(), {"-include", "@RECIPE@/mod-prelude.h", "-Winvalid-pch"});
+      if (!placed)
+        use.insert(use.end(), {"-include", "@RECIPE@/mod-prelude.h", "-Winvalid-pch", "-fdebug-prefix-map=@RECIPE@=."});
       placed = true;
       continue;
     }
@@ -179,12 +180,14 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
     else if (w == probeModC) w = r.dir + "/mod-prelude.h";
   }
   make.insert(make.end() - 1, {"-x", "c-header"});
+  make.insert(make.end() - 1, "-fdebug-prefix-map=" + r.dir + "=.");  // a .rec-<pid> directory, renamed later
   kbuild::ProcessOptions o;
   o.cwd = objDir;
   if (kbuild::runProcess(make, o).status != 0) return;
   for (auto& w : use) {
     if (w == probeModO) w = "@OUT@";
     else if (w == probeModC) w = "@SRC@";
+    else replaceAll(w, probe, "@DIR@");  // -fdebug-prefix-map=@DIR@=.
   }
 
   // The check: the probe's .mod.c under another name, both ways, must agree.
@@ -207,6 +210,12 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
 }
 
 }  // namespace
+
+std::string reproducibleKcflags(const std::string& moduleDir) {
+  const char* own = std::getenv("KCFLAGS");
+  std::string flags = own && *own ? std::string(own) + " " : std::string();
+  return "KCFLAGS=" + flags + "-fdebug-prefix-map=" + moduleDir + "=.";
+}
 
 std::vector<std::string> kbuildMakeArgs(const kbuild::KernelTree& tree, std::string_view kbuildArch,
                                         const std::string& compiler) {
@@ -251,7 +260,10 @@ std::vector<std::string> precompiledModCCommand(const LinkRecipe& r, const std::
   for (auto& w : argv) {
     if (w == "@OUT@") w = object;
     else if (w == "@SRC@") w = source;
-    else replaceAll(w, "@RECIPE@", r.dir);
+    else {
+      replaceAll(w, "@RECIPE@", r.dir);
+      replaceAll(w, "@DIR@", dir);
+    }
   }
   return argv;
 }
@@ -300,6 +312,7 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   std::ofstream(probe + "/Kbuild") << fmt::format("obj-m := {0}.o\n{0}-y := lpb-runtime.o lpb-table.o\n", kProbeFile);
   std::vector<std::string> argv = {"make", "-C", tree.objDir(), "M=" + probe, "modules"};
   argv.insert(argv.end(), makeArgs.begin(), makeArgs.end());
+  argv.push_back(reproducibleKcflags(probe));  // recorded as -fdebug-prefix-map=@DIR@=.
   kbuild::ProcessOptions o;
   o.cwd = probe;
   kbuild::ProcessResult res = kbuild::runProcess(argv, o);

@@ -29,6 +29,11 @@ namespace lpb::module {
 std::vector<std::string> kbuildMakeArgs(const kbuild::KernelTree& tree, std::string_view kbuildArch,
                                         const std::string& compiler);
 
+// The KCFLAGS= make argument every kbuild run for a module in `moduleDir` gets: the
+// caller's own KCFLAGS, and the module directory (a per-run work directory) mapped to
+// "." in the debug info, so that the same inputs give a byte-identical module.
+std::string reproducibleKcflags(const std::string& moduleDir);
+
 // Commands are shell text as kbuild wrote it, with placeholders:
 //   @DIR@   the module's directory        @FILE@  the module name as in file names (livepatch-fix)
 //   @MOD@   the name as KBUILD_MODNAME spells it (livepatch_fix)
@@ -39,8 +44,8 @@ struct LinkRecipe {
   std::string modpost;             // writes <module>.mod.c and Module.symvers
   std::string compileModC;         // <module>.mod.c -> <module>.mod.o
   std::string linkKo;              // the final .ko
-  // The .mod.o compile through the precompiled header: argv with @OUT@, @SRC@ and
-  // @RECIPE@ (this directory).
+  // The .mod.o compile through the precompiled header: argv with @OUT@, @SRC@,
+  // @RECIPE@ (this directory) and @DIR@.
   // Empty when the check at recording time did not pass.
   std::vector<std::string> compileModCPrecompiled;
   std::string modCIncludes;        // the leading #include block the header holds

@@ -128,6 +128,7 @@ void linkWithMake(const ModuleSpec& spec, const std::vector<std::string>& member
   std::ofstream(dir + "/Kbuild") << kbuildText << "\n";
   std::vector<std::string> argv = {"make", "-C", objDir, "M=" + dir, fmt::format("-j{}", link.jobs), "modules"};
   argv.insert(argv.end(), link.makeArgs.begin(), link.makeArgs.end());
+  argv.push_back(reproducibleKcflags(dir));
   kbuild::ProcessOptions o;
   o.cwd = dir;
   kbuild::ProcessResult r = kbuild::runProcess(argv, o);

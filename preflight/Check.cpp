@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
-#include <regex>
 
 #include "elfgen/ElfObject.h"
 #include "kbuild/Patch.h"
@@ -98,10 +97,14 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Beside lp-build in a build tree; in an installation, bin/lp-build runs
+// lib/lp-build/lpb-unit-model (CMakeLists.txt's install rules).
 std::string defaultHelper() {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "lpb-unit-model").string();
+  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  fs::path beside = bin / "lpb-unit-model";
+  if (fs::exists(beside, ec)) return beside.string();
+  return (bin.parent_path() / "lib/lp-build/lpb-unit-model").string();
 }
 
 // Starts `argv` with stdout and stderr going to files; returns the pid.
@@ -120,6 +123,26 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const 
   return pid;
 }
 
+// A verdict needs both parses to have seen the unit's own file: a side with no
+// declarations from it, where the other has some, was a parse of something else (the
+// wrong file, an empty preprocessing) and would make every function look removed or new.
+void checkBothSidesDescribed(const State& s, const kbuild::Unit& unit, const json& orig, const json& patched) {
+  auto it = std::find(s.touched.begin(), s.touched.end(), unit.source);
+  if (it == s.touched.end()) return;
+  int idx = static_cast<int>(it - s.touched.begin());
+  auto count = [&](const json& model) {
+    size_t n = 0;
+    for (const auto& e : model.value("entities", json::array())) n += e.value("file", -1) == idx;
+    return n;
+  };
+  size_t before = count(orig), after = count(patched);
+  if ((before == 0) != (after == 0))
+    throw elf::InputError(unit.source, fmt::format("the {} parse found no declarations in it ({} in the {}); lp-build "
+                                                   "cannot judge the patch from that",
+                                                   before == 0 ? "original" : "patched", before ? before : after,
+                                                   before == 0 ? "patched" : "original"));
+}
+
 // Parses one unit original and patched, in parallel.
 ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTree& shadow, const std::string& work,
                      UnitTime& time) {
@@ -134,7 +157,9 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
     pid_t pid;
   };
   auto launch = [&](const kbuild::CompileCommand& c, const std::string& root, const std::string& side) {
-    std::vector<std::string> argv{helper, "--cwd", s.tree.objDir()};
+    // The command's own directory: for a tree built in its source directory the patched
+    // command runs in the shadow tree, where its relative source path is the patched file.
+    std::vector<std::string> argv{helper, "--cwd", c.cwd.empty() ? s.tree.objDir() : c.cwd};
     for (const auto& f : s.touched) argv.insert(argv.end(), {"--interest", root + "/" + f});
     argv.push_back("--");
     argv.insert(argv.end(), c.compiler.begin(), c.compiler.end());
@@ -167,6 +192,7 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
     }
   }
   if (!failure.empty()) throw elf::InputError(unit.source, failure);
+  checkBothSidesDescribed(s, unit, models[0], models[1]);
   time = {unit.object, secondsSince(start)};
   return {unit, std::move(models[0]), std::move(models[1])};
 }
@@ -174,32 +200,12 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
 bool isHeader(const std::string& f) { return f.size() > 2 && f.compare(f.size() - 2, 2, ".h") == 0; }
 bool isC(const std::string& f) { return f.size() > 2 && f.compare(f.size() - 2, 2, ".c") == 0; }
 
-// The hunks of a unified diff: "+++ b/PATH" then "@@ -a,b +c,d @@" lines.
-std::vector<Hunk> readHunks(const std::string& patchPath) {
+// The hunks of the patches, from the one unified-diff reader (kbuild::readPatch).
+std::vector<Hunk> hunksOf(const std::vector<kbuild::Patch>& patches) {
   std::vector<Hunk> out;
-  std::ifstream in(patchPath);
-  std::string line, file;
-  static const std::regex hunk(R"(^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@)");
-  while (std::getline(in, line)) {
-    if (line.rfind("+++ ", 0) == 0) {
-      std::string p = line.substr(4);
-      auto tab = p.find('\t');
-      if (tab != std::string::npos) p = p.substr(0, tab);
-      auto slash = p.find('/');
-      file = slash == std::string::npos ? p : p.substr(slash + 1);
-      continue;
-    }
-    std::smatch m;
-    if (std::regex_search(line, m, hunk)) {
-      Hunk h;
-      h.file = file;
-      h.oldStart = static_cast<unsigned>(std::stoul(m[1]));
-      h.oldLines = m[2].matched ? static_cast<unsigned>(std::stoul(m[2])) : 1;
-      h.newStart = static_cast<unsigned>(std::stoul(m[3]));
-      h.newLines = m[4].matched ? static_cast<unsigned>(std::stoul(m[4])) : 1;
-      out.push_back(h);
-    }
-  }
+  for (const auto& p : patches)
+    for (const auto& f : p.files)
+      for (const auto& r : f.hunks) out.push_back({f.path, r.oldStart, r.oldLines, r.newStart, r.newLines, {}});
   return out;
 }
 
@@ -318,10 +324,7 @@ CheckReport check(const CheckOptions& opts) {
 
   applyRules(s);
   report.findings = std::move(s.findings);
-  for (const auto& p : opts.patches) {
-    std::vector<Hunk> h = readHunks(p);
-    report.hunks.insert(report.hunks.end(), h.begin(), h.end());
-  }
+  report.hunks = hunksOf(patches);
   mapHunks(s, report.hunks);
   if (opts.deep) runDeep(s, shadow, work, report);
   return report;

@@ -2,7 +2,8 @@
 # Sets up a fresh Debian 12 machine and runs lp-build's whole test suite: the ctest suite
 # twice (the release build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer),
 # then the kernel tests, which boot the default kernel in QEMU and load the modules
-# `lp-build build` makes from testdata/patches/.
+# `lp-build build` makes from testdata/patches/, then the delivery tests (tests/delivery:
+# the CI job, its GitLab/GitHub templates, the package).
 # Usage: scripts/test.sh            (from anywhere; needs root or sudo for apt-get)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,4 +35,8 @@ ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
 # retired it, an emulation race that real hardware does not have. LPB_QEMU_SMP=2 runs them SMP.
 echo "== kernel tests (QEMU)"
 LPB_QEMU_SMP="${LPB_QEMU_SMP:-1}" tests/kernel/run-all.sh || status=1
+# The CI job and its templates, reproducible output, --cc-launcher, the Debian package
+# (a Release build in build-release/).
+echo "== delivery tests"
+LPB_QEMU_SMP="${LPB_QEMU_SMP:-1}" tests/delivery/run-all.sh || status=1
 exit $status

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/KernelTree.h"
 #include "kbuild/Patch.h"
 #include "kbuild/Shell.h"
@@ -155,4 +156,46 @@ TEST_CASE("processes run from several threads get their own exit statuses") {
   CHECK(a.get() == std::vector<int>(40, 3));
   CHECK(b.get() == std::vector<int>(40, 4));
   CHECK(c.get() == std::vector<int>(40, 5));
+}
+
+TEST_CASE("a file written atomically is whole, and a failed write leaves the old one") {
+  fs::path dir = fs::temp_directory_path() / ("lpb-atomic-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string path = (dir / "report.json").string();
+  kbuild::writeFileAtomically(path, "old\n");
+  kbuild::writeFileAtomically(path, std::string(100000, 'x'));
+  CHECK(kbuild::readFile(path).size() == 100000);
+  // Nothing but the file: the temporary was renamed, not left beside it.
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  CHECK_THROWS_AS(kbuild::writeFileAtomically((dir / "no-such-dir" / "f").string(), "x"), elf::InputError);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("programs are found in PATH the way the shell finds them") {
+  CHECK(kbuild::findProgram("sh").ends_with("/sh"));
+  CHECK(kbuild::findProgram("/bin/sh") == "/bin/sh");
+  CHECK(kbuild::findProgram("lpb-no-such-program").empty());
+  CHECK(kbuild::findProgram("").empty());
+}
+
+TEST_CASE("hunk headers are read with the files, and a malformed one is bad input") {
+  fs::path dir = fs::temp_directory_path() / ("lpb-hunks-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string good = (dir / "good.diff").string();
+  write(good, "--- a/fs/x.c\n+++ b/fs/x.c\n@@ -10,3 +10,4 @@ int f(void)\n a\n+b\n c\n d\n@@ -40 +41 @@\n-e\n+f\n"
+              "--- a/fs/y.h\n+++ b/fs/y.h\n@@ -1,2 +1,2 @@\n-g\n+h\n i\n");
+  kbuild::Patch p = kbuild::readPatch(good);
+  REQUIRE(p.files.size() == 2);
+  REQUIRE(p.files[0].hunks.size() == 2);
+  CHECK(p.files[0].hunks[0].oldStart == 10);
+  CHECK(p.files[0].hunks[0].newLines == 4);
+  CHECK(p.files[0].hunks[1].oldLines == 1);  // "-40": one line
+  CHECK(p.files[0].hunks[1].newStart == 41);
+  CHECK(p.files[1].hunks.size() == 1);
+  for (const char* bad : {"@@ -99999999999999999999,1 +1 @@\n", "@@ -1,x +1 @@\n", "@@ garbage\n"}) {
+    std::string path = (dir / "bad.diff").string();
+    write(path, std::string("--- a/fs/x.c\n+++ b/fs/x.c\n") + bad + "-a\n+b\n");
+    CHECK_THROWS_AS(kbuild::readPatch(path), elf::InputError);
+  }
+  fs::remove_all(dir);
 }

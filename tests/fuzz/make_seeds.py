@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Seed corpora for the fuzz harnesses, written under OUTDIR/<harness>/:
+fuzz_diff: pairs (4-byte length, original, patched) of the x86_64 behaviour cases
+(testdata/diff, compiled as tests/diff/run_cases.py compiles them) and of the conformance
+corpus when it is beside the repository; fuzz_elf: those objects, plus vmlinux-sized
+nothing (linked images are too big for a seed); fuzz_patch: the catalogue's patches;
+fuzz_symvers: Module.symvers lines and kbuild command lines.
+Usage: make_seeds.py OUTDIR"""
+import glob, os, struct, sys
+
+top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(top, "tests", "diff"))
+import run_cases  # noqa: E402
+
+
+def write(out, harness, name, data):
+    d = os.path.join(out, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def pair(orig, patched):
+    a, b = open(orig, "rb").read(), open(patched, "rb").read()
+    return struct.pack("<I", len(a)) + a + b
+
+
+def main():
+    out = sys.argv[1]
+    work = os.path.join(out, ".objects")
+    n = 0
+    for case in sorted(glob.glob(os.path.join(top, "testdata", "diff", "*", "orig.c"))):
+        name = os.path.basename(os.path.dirname(case))
+        try:
+            o, _ = run_cases.compile_source("x86_64", case, os.path.join(work, name, "o"), name, [])
+            p, _ = run_cases.compile_source("x86_64", case.replace("orig.c", "patched.c"),
+                                            os.path.join(work, name, "p"), name, [])
+        except Exception:  # a case for another architecture, or one that needs more flags
+            continue
+        write(out, "fuzz_diff", name, pair(o, p))
+        write(out, "fuzz_elf", name, open(o, "rb").read())
+        n += 1
+    corpus = os.path.join(top, "..", "shared", "corpus", "kpatch-unit")
+    for orig in sorted(glob.glob(os.path.join(corpus, "*", "*.ORIG.o"))):
+        patched = orig.replace(".ORIG.o", ".PATCHED.o")
+        if os.path.exists(patched):
+            name = "corpus-" + os.path.basename(os.path.dirname(orig)) + "-" + os.path.basename(orig)[:-7]
+            write(out, "fuzz_diff", name, pair(orig, patched))
+            n += 1
+    for p in sorted(glob.glob(os.path.join(top, "testdata", "patches", "*", "patch.diff"))):
+        write(out, "fuzz_patch", os.path.basename(os.path.dirname(p)), open(p, "rb").read())
+    write(out, "fuzz_symvers", "symvers",
+          b"0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"
+          b"0x9abcdef0\tfoo_ns\tfs/binfmt_misc\tEXPORT_SYMBOL_GPL\tFOO_NS\n")
+    write(out, "fuzz_symvers", "cmd",
+          b"gcc -Wp,-MMD,fs/proc/.devices.o.d -nostdinc '-DKBUILD_MODNAME=\"devices\"' -c -o fs/proc/devices.o "
+          b"fs/proc/devices.c; ./tools/objtool/objtool --orc fs/proc/devices.o")
+    print("seeds: %d object pairs in %s" % (n, out))
+
+
+if __name__ == "__main__":
+    main()
