@@ -520,6 +520,11 @@ int runBuild(const BuildArgs& a) {
     fmt::print(stderr, "lp-build: {}\n", e.what());
     cleanup();
     return 2;
+  } catch (const std::exception& e) {
+    // Not bad input: lp-build's own fault. Still one line, and no work directory left.
+    fmt::print(stderr, "lp-build: internal error (a bug in lp-build): {}\n", e.what());
+    cleanup();
+    return 2;
   }
 }
 

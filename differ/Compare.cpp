@@ -78,7 +78,8 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
       // The piece of alternative/fixup code used here: same bytes, same references.
       auto [ob, oe] = orig.islandPiece(os.index, to.offset);
       auto [pb, pe] = patched.islandPiece(ps.index, tp.offset);
-      if (oe - ob != pe - pb || ob < 0 || pb < 0) return false;
+      if (oe - ob != pe - pb || ob < 0 || pb < 0 || uint64_t(oe) > os.data.size() || uint64_t(pe) > ps.data.size())
+        return false;  // (a damaged relocation can point a piece past its section)
       if (!std::equal(os.data.begin() + ob, os.data.begin() + oe, ps.data.begin() + pb)) return false;
       if (depth >= 2) return true;
       std::vector<const elf::Reloc*> ro, rp;
@@ -150,6 +151,11 @@ void Differ::compare() {
       if (o.sec->type != p.sec->type) why = "moved between initialized and zero-initialized data";
       return o.sec->type == p.sec->type;
     }
+    if (o.size == 0) return true;
+    for (const auto& [r, side] : {std::pair{&o, &orig}, std::pair{&p, &patched}})
+      if (r->begin + r->size > r->sec->data.size())  // a damaged symbol size
+        throw elf::InputError(side->elf.path, fmt::format("corrupt object: a symbol's range runs past the end of {}",
+                                                          r->sec->name));
     if (std::memcmp(o.sec->data.data() + o.begin, p.sec->data.data() + p.begin, o.size) == 0) return true;
     for (uint64_t i = 0; i < o.size; ++i)
       if (o.sec->data[o.begin + i] != p.sec->data[p.begin + i]) {

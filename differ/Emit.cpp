@@ -178,8 +178,9 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
         if (outSym[t.sym]) {
           out.sym = outSym[t.sym];
         } else if (t.anonymous()) {
-          throw std::runtime_error(fmt::format("{}: internal: reference from {} to {} which is not included",
-                                               pe.path, src.name, pe.sections[t.section].name));
+          throw elf::InputError(pe.path, fmt::format("cannot write the patch object: {} refers to {}, which is not "
+                                                     "included (a damaged object, or a bug in lp-build)",
+                                                     src.name, pe.sections[t.section].name));
         } else {
           out.sym = external(t.sym);
         }

@@ -4,6 +4,7 @@
 #include <libdwarf.h>
 
 #include <fmt/format.h>
+#include <fstream>
 #include <functional>
 #include <optional>
 
@@ -13,10 +14,49 @@ namespace lpb::elf {
 
 namespace {
 
+// libdwarf believes the ELF header and section headers: a section table "of" millions of
+// entries, or a section of terabytes, past the end of the file makes it allocate for all
+// of it. They are checked here first (a read of the headers, no more).
+void checkSectionTableFits(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw InputError(path, "cannot read");
+  uint64_t fileSize = uint64_t(in.tellg());
+  unsigned char h[64] = {};
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(h), sizeof h) || h[4] != 2 /*ELFCLASS64*/)
+    throw InputError(path, "not a 64-bit ELF file");
+  bool le = h[5] == 1;
+  auto num = [&](unsigned at, unsigned size) {
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; ++i) v |= uint64_t(h[at + (le ? i : size - 1 - i)]) << (8 * i);
+    return v;
+  };
+  uint64_t shoff = num(0x28, 8), shentsize = num(0x3a, 2), shnum = num(0x3c, 2);
+  if (shoff == 0) return;
+  if (shoff > fileSize || fileSize - shoff < 64 || shentsize != 64)
+    throw InputError(path, "corrupt ELF header: the section header table does not fit in the file");
+  if (shnum == 0) {  // more than 0xff00 sections: the count is section 0's sh_size
+    in.seekg(std::streamoff(shoff + 32));
+    if (!in.read(reinterpret_cast<char*>(h), 8)) throw InputError(path, "cannot read the section header table");
+    shnum = num(0, 8);
+  }
+  if (shnum > (fileSize - shoff) / 64)
+    throw InputError(path, "corrupt ELF header: the section header table does not fit in the file");
+  // And every section's contents, whose sizes libdwarf allocates for as well.
+  for (uint64_t i = 1; i < shnum; ++i) {
+    in.seekg(std::streamoff(shoff + 64 * i));
+    if (!in.read(reinterpret_cast<char*>(h), 64)) throw InputError(path, "cannot read the section header table");
+    uint64_t type = num(4, 4), offset = num(0x18, 8), size = num(0x20, 8);
+    if (type != 0 /*SHT_NULL*/ && type != 8 /*SHT_NOBITS*/ && (offset > fileSize || size > fileSize - offset))
+      throw InputError(path, fmt::format("truncated: section {} lies past the end of the file", i));
+  }
+}
+
 // One open DWARF reader; walks the top-level DIEs of every compilation unit.
 class DwarfFile {
  public:
   explicit DwarfFile(const std::string& path) : path_(path) {
+    checkSectionTableFits(path);
     Dwarf_Error err = nullptr;
     int rc = dwarf_init_path(path.c_str(), nullptr, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY, nullptr, nullptr, &dbg_,
                              nullptr, 0, nullptr, &err);

@@ -151,6 +151,12 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
     s.entsize = sh.sh_entsize;
     s.link = sh.sh_link;
     s.info = sh.sh_info;
+    // Values the differ copies into its output: libelf refuses to write them otherwise.
+    if (s.addralign & (s.addralign - 1))
+      throw fail(fmt::format("corrupt section {}: alignment {} is not a power of two", s.name, s.addralign));
+    if (s.entsize && s.type != SHT_NOBITS && s.size % s.entsize)
+      throw fail(fmt::format("corrupt section {}: size {} is not a multiple of its entry size {}", s.name, s.size,
+                             s.entsize));
     if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL) {
       if (sh.sh_offset > b.size() || sh.sh_size > b.size() - sh.sh_offset)
         throw fail(fmt::format("truncated: section {} lies past the end of the file", s.name));

@@ -1,5 +1,7 @@
 #include "elfgen/ObjectWriter.h"
 
+#include "elfgen/ElfObject.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -53,7 +55,7 @@ void setData(Elf_Scn* scn, void* buf, size_t size, Elf_Type type, size_t align) 
 }  // namespace
 
 void ObjectWriter::write(const std::string& path) const {
-  auto fail = [&](const std::string& what) { return std::runtime_error(path + ": " + what); };
+  auto fail = [&](const std::string& what) { return InputError(path, what); };
 
   // Output section numbering: user sections keep their numbers (1..N); then one RELA
   // section per user section with relocations; then .symtab, .strtab, .shstrtab.

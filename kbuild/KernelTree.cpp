@@ -130,8 +130,12 @@ std::optional<KernelTree::Record> KernelTree::readRecord(const std::string& obje
 }
 
 KernelTree::Record KernelTree::parseRecord(const std::string& object, const std::string& text) const {
-  const std::string srcPrefix = src_ + "/";
-  Record r;
+  return parseCmdRecord(object, text, src_);
+}
+
+KernelTree::Record parseCmdRecord(const std::string& object, const std::string& text, const std::string& sourceDir) {
+  const std::string srcPrefix = sourceDir + "/";
+  KernelTree::Record r;
   r.object = object;
   r.source = std::string(trim(valueOf(text, "source_" + object + " := ")));
   if (r.source.starts_with(srcPrefix)) r.source = r.source.substr(srcPrefix.size());
@@ -237,15 +241,20 @@ CompileCommand KernelTree::compileCommand(const Unit& unit) const {
   std::string cmdFile = dir.substr(0, slash + 1) + "." + dir.substr(slash + 1) + ".cmd";
   if (!isFile(cmdFile))
     throw elf::InputError(cmdFile, fmt::format("missing: {} was not built in this tree", unit.object));
-  std::string text = readFile(cmdFile);
-  std::string_view line = valueOf(text, "savedcmd_" + unit.object + " := ");
-  if (line.empty()) line = valueOf(text, "cmd_" + unit.object + " := ");
+  return parseCompileCommand(unit.object, readFile(cmdFile), cmdFile, obj_);
+}
+
+CompileCommand parseCompileCommand(const std::string& object, const std::string& text, const std::string& cmdFile,
+                                   const std::string& objDir) {
+  std::string_view line = valueOf(text, "savedcmd_" + object + " := ");
+  if (line.empty()) line = valueOf(text, "cmd_" + object + " := ");
   if (line.empty()) throw elf::InputError(cmdFile, "no saved command line");
 
   CompileCommand c;
-  c.cwd = obj_;
+  c.cwd = objDir;
   std::vector<std::string> steps = splitShellSteps(line);
-  c.compiler = splitShellWords(steps.at(0));
+  if (steps.empty()) throw elf::InputError(cmdFile, "an empty saved command line");
+  c.compiler = splitShellWords(steps[0]);
   for (size_t i = 1; i < steps.size(); ++i) c.postSteps.push_back(steps[i]);
   for (size_t i = 0; i + 1 < c.compiler.size(); ++i)
     if (c.compiler[i] == "-o") c.objectArg = c.compiler[i + 1];

@@ -116,6 +116,14 @@ class KernelTree {
   std::shared_ptr<const TreeKind> kind_;
 };
 
+// The two readers of kbuild's `.NAME.o.cmd` text (KernelTree uses them; fuzzed in tests/fuzz):
+// the record of `object` (its source and every file it read; paths under `sourceDir`
+// made source-relative), and its compile command (throws elf::InputError naming
+// `cmdFile` when the text holds no C compile of `object`).
+KernelTree::Record parseCmdRecord(const std::string& object, const std::string& text, const std::string& sourceDir);
+CompileCommand parseCompileCommand(const std::string& object, const std::string& text, const std::string& cmdFile,
+                                   const std::string& objDir);
+
 // A tree kbuild built: every unit has its record, modules.order and `*.mod` say what
 // links into which module, and the built `.ko` files are beside their objects.
 class BuiltTree : public TreeKind {

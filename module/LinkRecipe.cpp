@@ -268,16 +268,13 @@ std::vector<std::string> precompiledModCCommand(const LinkRecipe& r, const std::
   return argv;
 }
 
-LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::string>& makeArgs,
-                         const std::string& runtimeDir, const std::string& cacheDir) {
-  fs::create_directories(cacheDir);
+std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::string& dir) {
+  if (!fs::exists(file)) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(kbuild::readFile(file), nullptr, false);
+  if (!j.is_object() || j.value("format", 0) != kRecipeFormat) return std::nullopt;
   LinkRecipe r;
-  r.dir = cacheDir + "/" + recipeKey(tree, makeArgs, runtimeDir);
-  std::string file = r.dir + "/recipe.json";
-  auto load = [&]() -> bool {
-    if (!fs::exists(file)) return false;
-    nlohmann::json j = nlohmann::json::parse(kbuild::readFile(file), nullptr, false);
-    if (j.is_discarded() || j.value("format", 0) != kRecipeFormat) return false;
+  r.dir = dir;
+  try {
     r.compileTable = j.at("compile_table");
     r.link = j.at("link");
     r.modpost = j.at("modpost");
@@ -287,7 +284,22 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
     r.modCIncludes = j.at("mod_c_includes");
     r.notReplayable = j.at("not_replayable");
     r.hasModuleCommon = j.at("module_common");
-    return true;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // damaged: recorded again
+  }
+  return r;
+}
+
+LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::string>& makeArgs,
+                         const std::string& runtimeDir, const std::string& cacheDir) {
+  fs::create_directories(cacheDir);
+  LinkRecipe r;
+  r.dir = cacheDir + "/" + recipeKey(tree, makeArgs, runtimeDir);
+  std::string file = r.dir + "/recipe.json";
+  auto load = [&]() -> bool {
+    std::optional<LinkRecipe> kept = readRecipeFile(file, r.dir);
+    if (kept) r = *kept;
+    return kept.has_value();
   };
   if (load()) return r;
 

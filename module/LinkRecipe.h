@@ -18,6 +18,7 @@
 // relocation and symbol.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,10 @@ std::string instantiate(std::string command, const std::string& dir, const std::
 std::vector<std::string> precompiledModCCommand(const LinkRecipe& r, const std::string& modC, const std::string& dir,
                                                 const std::string& name, const std::string& source,
                                                 const std::string& object);
+
+// The recipe kept in `file` (a cache directory's recipe.json) for the directory `dir`, or
+// nullopt when it is missing, of another format or damaged: then it is recorded again.
+std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::string& dir);
 
 // The recipe for `tree`: read from `cacheDir` or recorded there now (one kbuild run of
 // the probe, about two seconds). `runtimeDir` holds lpb-runtime.c and lpb-table.h. Only

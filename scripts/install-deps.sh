@@ -15,10 +15,11 @@ for arg in "$@"; do
     # compilers for ppc64le, aarch64 and s390x, Clang 16 for loongarch64 (Debian 12 has no
     # loongarch64 GCC).
     # The delivery tests (tests/delivery): ccache for --cc-launcher, rsync and git for
-    # gitlab-ci-local, groff for the man page, dpkg-dev for the package; npm (below).
+    # gitlab-ci-local, groff for the man page, dpkg-dev for the package, libFuzzer and the
+    # sanitizer runtimes for the fuzz harnesses (tests/fuzz); npm (below).
     --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
                     binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu
-                    ccache rsync git groff-base dpkg-dev)
+                    ccache rsync git groff-base dpkg-dev libfuzzer-16-dev libclang-rt-16-dev)
              need_npm=1 ;;
     --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
                      qemu-system-x86 busybox-static util-linux coreutils file procps openssl) ;;

@@ -22,6 +22,9 @@ cmake --build build-asan -j"$jobs"
 # once and cached outside the repository; the pipeline tests in ctest build against it.
 echo "== default kernel"
 scripts/kernel/build-kernel.sh >/dev/null
+# The same kernel built in its source directory (the pre-flight catalogue runs there too).
+echo "== default kernel, built in-tree"
+scripts/kernel/build-kernel.sh --in-tree >/dev/null
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -39,4 +42,7 @@ LPB_QEMU_SMP="${LPB_QEMU_SMP:-1}" tests/kernel/run-all.sh || status=1
 # (a Release build in build-release/).
 echo "== delivery tests"
 LPB_QEMU_SMP="${LPB_QEMU_SMP:-1}" tests/delivery/run-all.sh || status=1
+# Bounded, fixed-seed fuzzing of the parsers and the differ (clang-16, ASan, UBSan; build-fuzz/).
+echo "== fuzzing (scripts/fuzz.sh --ci)"
+scripts/fuzz.sh --ci || status=1
 exit $status

@@ -2,6 +2,9 @@
 # Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
 #
 # Usage: scripts/kernel/build-kernel.sh [FRAGMENT]
+#        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
+#            copy of its source directory, `make` without O=, the way most people build:
+#            kernels/x86_64-intree-<hash>/; the pre-flight catalogue runs on it too)
 #        scripts/kernel/build-kernel.sh --source-only   (extract the source only; print its dir)
 #   FRAGMENT  config fragment applied on top of `make tinyconfig`
 #             (default: scripts/kernel/lpb-x86_64.config next to this script)
@@ -34,7 +37,9 @@ ARCH_NAME=x86_64
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source_only=0
+in_tree=0
 if [ "${1:-}" = --source-only ]; then source_only=1; shift; fi
+if [ "${1:-}" = --in-tree ]; then in_tree=1; shift; fi
 fragment="${1:-$here/lpb-x86_64.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
 fragment="$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")"
@@ -60,6 +65,7 @@ ld=$ld_id
 fragment_sha256=$(sha256sum <"$fragment" | cut -c1-64)"
 hash="$(printf '%s\n' "$info" | sha256sum | cut -c1-16)"
 builddir="$cache/kernels/$ARCH_NAME-$hash"
+[ "$in_tree" = 0 ] || builddir="$cache/kernels/$ARCH_NAME-intree-$hash"
 
 # Fast path: nothing to do.
 if [ "$source_only" = 1 ] && [ -f "$srcdir/.lpb-source" ] && [ "$(cat "$srcdir/.lpb-source")" = "$src_id" ]; then
@@ -113,6 +119,16 @@ export KBUILD_BUILD_VERSION=1
 export LC_ALL=C
 
 mk() { make -C "$srcdir" O="$builddir" ARCH=x86_64 "$@" >&2; }
+if [ "$in_tree" = 1 ]; then
+  # A private copy of the source to build in (the pristine one stays unbuilt).
+  if [ ! -f "$builddir/.lpb-source" ] || [ "$(cat "$builddir/.lpb-source")" != "$src_id" ]; then
+    log "copying $srcdir -> $builddir (an in-tree build)"
+    rm -rf "$builddir"
+    rm -rf "$builddir.copy"
+    cp -a "$srcdir" "$builddir.copy" && mv "$builddir.copy" "$builddir"
+  fi
+  mk() { make -C "$builddir" ARCH=x86_64 "$@" >&2; }
+fi
 
 mkdir -p "$builddir"
 rm -f "$builddir/.lpb-complete"

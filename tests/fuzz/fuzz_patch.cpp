@@ -1,10 +1,7 @@
-// The unified-diff reader (the patches a user hands lp-build).
-#include "kbuild/Patch.h"
-#include "tests/fuzz/FuzzInput.h"
+// libFuzzer entry: lpb::fuzz::unifiedDiff (tests/fuzz/Harnesses.h says what it feeds).
+#include "tests/fuzz/Harnesses.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace lpb;
-  std::string path = fuzz::inputFile("patch.diff", data, size);
-  fuzz::expectOnlyInputErrors([&] { (void)kbuild::readPatch(path); });
+  lpb::fuzz::unifiedDiff(data, size);
   return 0;
 }

@@ -4,7 +4,9 @@ fuzz_diff: pairs (4-byte length, original, patched) of the x86_64 behaviour case
 (testdata/diff, compiled as tests/diff/run_cases.py compiles them) and of the conformance
 corpus when it is beside the repository; fuzz_elf: those objects, plus vmlinux-sized
 nothing (linked images are too big for a seed); fuzz_patch: the catalogue's patches;
-fuzz_symvers: Module.symvers lines and kbuild command lines.
+fuzz_symvers: Module.symvers lines and kbuild command lines; fuzz_cmd: a .o.cmd record;
+fuzz_recipe: a recipe shaped like a recorded one, and a minimal one (none from the cache:
+the seeds, and so the --ci runs, are the same on every machine).
 Usage: make_seeds.py OUTDIR"""
 import glob, os, struct, sys
 
@@ -55,6 +57,22 @@ def main():
     write(out, "fuzz_symvers", "cmd",
           b"gcc -Wp,-MMD,fs/proc/.devices.o.d -nostdinc '-DKBUILD_MODNAME=\"devices\"' -c -o fs/proc/devices.o "
           b"fs/proc/devices.c; ./tools/objtool/objtool --orc fs/proc/devices.o")
+    write(out, "fuzz_cmd", "record",
+          b"savedcmd_fs/proc/devices.o := gcc -Wp,-MMD,fs/proc/.devices.o.d -nostdinc -c -o fs/proc/devices.o "
+          b"/src/fs/proc/devices.c\n\nsource_fs/proc/devices.o := /src/fs/proc/devices.c\n\n"
+          b"deps_fs/proc/devices.o := \\\n  /src/include/linux/kconfig.h \\\n    $(wildcard include/config/FOO) \\\n"
+          b"  include/generated/autoconf.h \\\n\nfs/proc/devices.o: $(deps_fs/proc/devices.o)\n")
+    write(out, "fuzz_recipe", "recorded",
+          b'{"format": 5, "tree": "/obj", "compile_table": "gcc -c -o @DIR@/lpb-table.o @DIR@/lpb-table.c", '
+          b'"link": "ld -r -o @DIR@/@FILE@.o @DIR@/lpb-runtime.o @DIR@/lpb-table.o", '
+          b'"modpost": "scripts/mod/modpost -M -m -o @DIR@/Module.symvers -T @DIR@/modules.order", '
+          b'"compile_mod_c": "gcc -DKBUILD_MODNAME=\'\\"@MOD@\\"\' -c -o @DIR@/@FILE@.mod.o @DIR@/@FILE@.mod.c", '
+          b'"link_ko": "ld -r -o @DIR@/@FILE@.ko @DIR@/@FILE@.o @DIR@/@FILE@.mod.o", '
+          b'"compile_mod_c_precompiled": ["gcc", "-include", "@RECIPE@/mod-prelude.h", "-c", "-o", "@OUT@", "@SRC@"], '
+          b'"mod_c_includes": "#include <linux/module.h>\\n", "not_replayable": "", "module_common": true}')
+    write(out, "fuzz_recipe", "minimal", b'{"format": 5, "compile_table": "", "link": "", "modpost": "", '
+          b'"compile_mod_c": "", "link_ko": "", "compile_mod_c_precompiled": [], "mod_c_includes": "", '
+          b'"not_replayable": "", "module_common": false}')
     print("seeds: %d object pairs in %s" % (n, out))
 
 

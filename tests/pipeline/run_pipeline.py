@@ -52,7 +52,7 @@ def conf(case):
 
 def default_tree():
     for d in sorted(glob.glob(os.path.join(os.environ.get("LPB_CACHE", "/var/cache/lp-build"), "kernels", "x86_64-*"))):
-        if os.path.exists(os.path.join(d, ".lpb-complete")):
+        if os.path.exists(os.path.join(d, ".lpb-complete")) and "-intree-" not in d:
             return d
     return None
 

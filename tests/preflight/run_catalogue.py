@@ -17,7 +17,10 @@ build and compares the findings with the case's `expect` file:
 Cases with `deep` lines run once, with --deep (its findings are the source-level ones plus the
 object-level verdict), so every object-level verdict is checked against the source-level one.
 
-Usage: run_catalogue.py LP_BUILD [CASE...]   (exit 77: skipped, with the reason)"""
+Usage: run_catalogue.py LP_BUILD [--in-tree] [CASE...]   (exit 77: skipped, with the reason)
+  --in-tree   against the same kernel built in its source directory (build-kernel.sh
+              --in-tree), where kbuild's records use relative paths and the patched
+              unit is parsed in the shadow tree"""
 import glob, json, os, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -26,11 +29,18 @@ cache = os.environ.get('LPB_CACHE', '/var/cache/lp-build')
 
 def main():
     lp_build = sys.argv[1]
-    trees = [d for d in glob.glob(os.path.join(cache, 'kernels', 'x86_64-*')) if os.path.exists(os.path.join(d, '.lpb-complete'))]
+    rest = sys.argv[2:]
+    in_tree = '--in-tree' in rest
+    rest = [a for a in rest if a != '--in-tree']
+    trees = [d for d in glob.glob(os.path.join(cache, 'kernels', 'x86_64-*'))
+             if os.path.exists(os.path.join(d, '.lpb-complete')) and (('-intree-' in d) == in_tree)]
     if not trees:
-        print(f'SKIP: no built Linux 6.12 tree under {cache}/kernels (run scripts/kernel/build-kernel.sh)')
+        what = 'in-tree built' if in_tree else 'built'
+        flag = ' --in-tree' if in_tree else ''
+        print(f'SKIP: no {what} Linux 6.12 tree under {cache}/kernels (run scripts/kernel/build-kernel.sh{flag})')
         return 77
-    names = sys.argv[2:] or sorted(os.listdir(catalogue))
+    tree_args = ['-s', sorted(trees)[0]] if in_tree else []
+    names = rest or sorted(os.listdir(catalogue))
     failures, checks, started = [], 0, time.time()
     for name in names:
         case = os.path.join(catalogue, name)
@@ -39,7 +49,7 @@ def main():
         if any(l[0].startswith('deep') for l in expect): args.append('--deep')
         with tempfile.TemporaryDirectory() as tmp:
             out_json = os.path.join(tmp, 'r.json')
-            r = subprocess.run([lp_build, 'check', os.path.join(case, 'patch.diff'), '--json', out_json] + args,
+            r = subprocess.run([lp_build, 'check', os.path.join(case, 'patch.diff'), '--json', out_json] + tree_args + args,
                                capture_output=True, text=True)
             report = json.load(open(out_json)) if os.path.exists(out_json) else {'findings': []}
         found = report['findings']
