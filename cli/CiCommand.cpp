@@ -365,7 +365,7 @@ std::string summaryMarkdown(const std::vector<CaseResult>& cases) {
   for (const auto& c : cases) {
     std::string check = c.steps.size() > 0 ? c.steps[0].status : "-";
     std::string build = c.steps.size() > 1 ? c.steps[1].status : "-";
-    std::string kernel = c.release.empty() ? c.kernel : c.kernel + " (" + c.release + ")";
+    std::string kernel = c.release.empty() || c.release == c.kernel ? c.kernel : c.kernel + " (" + c.release + ")";
     md += fmt::format("| {} | {} | {} | {} | {} | {} | **{}** |\n", markdownCell(c.set), markdownCell(kernel),
                       c.arch.empty() ? "-" : c.arch, check, build, c.verify, outcomeName(c.outcome));
   }
