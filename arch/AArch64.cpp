@@ -13,7 +13,6 @@
 #include <elf.h>
 
 #include <array>
-#include <fmt/format.h>
 
 #include "arch/Target.h"
 
@@ -35,17 +34,6 @@ class AArch64 final : public Target {
   std::string_view name() const override { return "aarch64"; }
   uint16_t machine() const override { return EM_AARCH64; }
 
-  std::string relocName(uint32_t type) const override {
-    switch (type) {
-      case R_AARCH64_ABS64: return "R_AARCH64_ABS64";
-      case R_AARCH64_PREL32: return "R_AARCH64_PREL32";
-      case R_AARCH64_CALL26: return "R_AARCH64_CALL26";
-      case R_AARCH64_JUMP26: return "R_AARCH64_JUMP26";
-      case R_AARCH64_ADR_PREL_PG_HI21: return "R_AARCH64_ADR_PREL_PG_HI21";
-      case R_AARCH64_ADD_ABS_LO12_NC: return "R_AARCH64_ADD_ABS_LO12_NC";
-      default: return fmt::format("R_AARCH64_{}", type);
-    }
-  }
   bool isBranchReloc(uint32_t type) const override {
     return type == R_AARCH64_CALL26 || type == R_AARCH64_JUMP26;
   }

@@ -13,7 +13,6 @@
 #include <elf.h>
 
 #include <array>
-#include <fmt/format.h>
 
 #include "arch/Target.h"
 
@@ -47,18 +46,6 @@ class LoongArch64 final : public Target {
   std::string_view name() const override { return "loongarch64"; }
   uint16_t machine() const override { return EM_LOONGARCH; }
 
-  std::string relocName(uint32_t type) const override {
-    switch (type) {
-      case 2: return "R_LARCH_64";
-      case kRelocB26: return "R_LARCH_B26";
-      case 71: return "R_LARCH_PCALA_HI20";
-      case 72: return "R_LARCH_PCALA_LO12";
-      case 99: return "R_LARCH_32_PCREL";
-      case 100: return "R_LARCH_RELAX";
-      case kRelocCall36: return "R_LARCH_CALL36";
-      default: return fmt::format("R_LARCH_{}", type);
-    }
-  }
   bool isBranchReloc(uint32_t type) const override { return type == kRelocB26 || type == kRelocCall36; }
 
   std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }

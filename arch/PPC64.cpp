@@ -65,21 +65,6 @@ class PPC64le final : public Target {
   // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
   bool accepts(const elf::ElfObject& obj) const override { return obj.byteOrder == ELFDATA2LSB; }
 
-  std::string relocName(uint32_t type) const override {
-    switch (type) {
-      case R_PPC64_ADDR64: return "R_PPC64_ADDR64";
-      case R_PPC64_REL24: return "R_PPC64_REL24";
-      case R_PPC64_REL64: return "R_PPC64_REL64";
-      case R_PPC64_REL32: return "R_PPC64_REL32";
-      case R_PPC64_TOC16_HA: return "R_PPC64_TOC16_HA";
-      case R_PPC64_TOC16_LO: return "R_PPC64_TOC16_LO";
-      case R_PPC64_TOC16_LO_DS: return "R_PPC64_TOC16_LO_DS";
-      case R_PPC64_REL16_HA: return "R_PPC64_REL16_HA";
-      case R_PPC64_REL16_LO: return "R_PPC64_REL16_LO";
-      default: return fmt::format("R_PPC64_{}", type);
-    }
-  }
-
   bool isBranchReloc(uint32_t type) const override { return type == R_PPC64_REL24 || type == R_PPC64_REL14; }
 
   std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }

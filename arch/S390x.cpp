@@ -12,7 +12,6 @@
 #include <elf.h>
 
 #include <array>
-#include <fmt/format.h>
 
 #include "arch/Target.h"
 
@@ -42,16 +41,6 @@ class S390x final : public Target {
   std::string_view name() const override { return "s390x"; }
   uint16_t machine() const override { return EM_S390; }
 
-  std::string relocName(uint32_t type) const override {
-    switch (type) {
-      case R_390_64: return "R_390_64";
-      case R_390_PC32DBL: return "R_390_PC32DBL";
-      case R_390_PLT32DBL: return "R_390_PLT32DBL";
-      case R_390_PC32: return "R_390_PC32";
-      case R_390_PC64: return "R_390_PC64";
-      default: return fmt::format("R_390_{}", type);
-    }
-  }
   bool isBranchReloc(uint32_t type) const override { return type == R_390_PLT32DBL || type == R_390_PC32DBL; }
 
   int64_t referencedOffset(const elf::Section&, const elf::Reloc& r, InsnCache&) const override {

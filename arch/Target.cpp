@@ -87,8 +87,6 @@ constexpr std::array<SS, 8> kCommon{{
 }};
 }  // namespace
 
-std::span<const SpecialSection> commonSpecialSections() { return kCommon; }
-
 std::vector<Insn> Target::fixedWidth(const elf::Section& code, unsigned width) {
   std::vector<Insn> out;
   out.reserve(code.data.size() / width);

@@ -42,9 +42,6 @@ struct SpecialSection {
     ParallelToOrcIp,            // .orc_unwind: filtered in lockstep with .orc_unwind_ip
     Drop,                       // metadata the patch module must not carry
   } policy = Policy::KeepEntriesOfIncludedCode;
-  // Sections that kept entries point into and that are then included whole
-  // (.altinstr_replacement, .fixup, ppc64 feature-fixup alternatives).
-  bool pullsInReferencedSections = true;
 };
 
 // One instruction's position in a code section.
@@ -73,7 +70,6 @@ class Target {
   virtual bool bootsInQemu() const { return false; }
 
   // --- relocations ---
-  virtual std::string relocName(uint32_t type) const = 0;
   // The byte offset, within the referenced symbol's section, that relocation `r` (placed in
   // section `in`) refers to: the addend corrected for the architecture's PC bias.
   virtual int64_t referencedOffset(const elf::Section& in, const elf::Reloc& r, InsnCache& code) const;
@@ -122,7 +118,8 @@ class Target {
 
   // --- special sections ---
   // This architecture's own special sections; those every architecture shares
-  // (__mcount_loc, __patchable_function_entries, __dyndbg, ...) are in commonSpecialSections().
+  // (__mcount_loc, __patchable_function_entries, __dyndbg, ...) are in the common table
+  // (arch/Target.cpp), which findSpecial consults after this one.
   virtual std::span<const SpecialSection> specialSections() const = 0;
   // The architecture's entry for a section name, else the common one, else nullptr.
   const SpecialSection* findSpecial(std::string_view sectionName) const;
@@ -145,8 +142,6 @@ class Target {
   virtual StackArguments checkStackArguments(std::span<const Parameter> params, bool variadic,
                                              const std::string& kernelSourceDir) const;
 };
-
-std::span<const SpecialSection> commonSpecialSections();
 
 // The target for an object's e_machine (and e_flags, which tell ppc64 ABI versions apart);
 // nullptr if lp-build does not support the architecture.

@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
 
 #include "arch/Target.h"
 
@@ -55,21 +54,6 @@ class X86_64 final : public Target {
   std::string_view name() const override { return "x86_64"; }
   uint16_t machine() const override { return EM_X86_64; }
   bool bootsInQemu() const override { return true; }  // qemu-system-x86_64, ttyS0, busybox-static
-
-  std::string relocName(uint32_t type) const override {
-    switch (type) {
-      case R_X86_64_64: return "R_X86_64_64";
-      case R_X86_64_PC32: return "R_X86_64_PC32";
-      case R_X86_64_PLT32: return "R_X86_64_PLT32";
-      case R_X86_64_32: return "R_X86_64_32";
-      case R_X86_64_32S: return "R_X86_64_32S";
-      case R_X86_64_PC64: return "R_X86_64_PC64";
-      case R_X86_64_GOTPCREL: return "R_X86_64_GOTPCREL";
-      case R_X86_64_GOTPCRELX: return "R_X86_64_GOTPCRELX";
-      case R_X86_64_REX_GOTPCRELX: return "R_X86_64_REX_GOTPCRELX";
-      default: return fmt::format("R_X86_64_{}", type);
-    }
-  }
 
   bool isBranchReloc(uint32_t type) const override {
     return type == R_X86_64_PLT32 || type == R_X86_64_PC32;

@@ -8,24 +8,6 @@
 
 namespace lpb::differ {
 
-std::string_view sectionKindName(SectionKind k) {
-  switch (k) {
-    case SectionKind::Text: return "text";
-    case SectionKind::CodeIsland: return "code";
-    case SectionKind::Data: return "data";
-    case SectionKind::ReadOnly: return "rodata";
-    case SectionKind::Strings: return "strings";
-    case SectionKind::Init: return "init";
-    case SectionKind::Special: return "special";
-    case SectionKind::KpatchMeta: return "kpatch";
-    case SectionKind::ModInfo: return "modinfo";
-    case SectionKind::Ignored: return "ignored";
-    case SectionKind::Unknown: return "unknown";
-    case SectionKind::Table: return "table";
-  }
-  return "?";
-}
-
 std::string stripNumbering(std::string_view name) {
   std::string out;
   out.reserve(name.size());

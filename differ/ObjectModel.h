@@ -30,7 +30,6 @@ enum class SectionKind {
   Unknown,   // allocated, not recognised: a change to it is refused, never dropped
   Table,     // symbol/string/relocation/group tables
 };
-std::string_view sectionKindName(SectionKind k);
 
 struct SymbolInfo {
   bool isFunction = false;

@@ -131,7 +131,6 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
   if (elf_getshdrstrndx(h.e, &shstrndx) != 0 || (shnum && shstrndx >= shnum))
     throw fail("corrupt section header string table index");
   obj.sections.resize(shnum);
-  obj.bySection_.resize(shnum);
 
   // Section headers and contents.
   for (size_t i = 1; i < shnum; ++i) {
@@ -212,7 +211,6 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
           throw fail(fmt::format("corrupt symbol table: {} (0x{:x}+0x{:x}) extends past the end of section {} "
                                  "(0x{:x} bytes)",
                                  what, s.value, s.size, in.name, in.size));
-        obj.bySection_[s.shndx].push_back(s.index);
       }
     }
     // A section symbol's name is its section's name: give it one, the differ talks about it.

@@ -80,12 +80,7 @@ class ElfObject {
   std::vector<Symbol> symbols;    // index 0 is the null symbol
   uint32_t symtabIndex = 0;
 
-  const Section* sectionOf(const Symbol& s) const {
-    return s.isDefined() ? &sections[s.shndx] : nullptr;
-  }
   const Section* findSection(std::string_view name) const;
-  // Symbols defined in each section, in symbol-table order.
-  const std::vector<uint32_t>& symbolsIn(uint32_t section) const { return bySection_[section]; }
   // The GNU build id (NT_GNU_BUILD_ID note) as hex, or "" when the file has none.
   std::string buildId() const;
   // Reads an unsigned integer of `size` bytes at `offset` of a section, in the file's byte order.
@@ -101,7 +96,6 @@ class ElfObject {
   ElfObject() = default;
   static ElfObject load(const std::string& path, bool relocatableOnly);
   std::unique_ptr<FileImage> image_;  // every view above points into it
-  std::vector<std::vector<uint32_t>> bySection_;
 };
 
 }  // namespace lpb::elf

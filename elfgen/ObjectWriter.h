@@ -53,7 +53,6 @@ class ObjectWriter {
   // Symbols are numbered from 1 in the order added; the writer puts locals first on output.
   uint32_t addSymbol(OutSymbol s);
   OutSymbol& symbol(uint32_t index) { return symbols_.at(index - 1); }
-  size_t symbolCount() const { return symbols_.size(); }
   // Writes the object; throws std::runtime_error naming the path on failure.
   void write(const std::string& path) const;
 

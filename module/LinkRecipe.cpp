@@ -271,10 +271,11 @@ std::vector<std::string> precompiledModCCommand(const LinkRecipe& r, const std::
 std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::string& dir) {
   if (!fs::exists(file)) return std::nullopt;
   nlohmann::json j = nlohmann::json::parse(kbuild::readFile(file), nullptr, false);
-  if (!j.is_object() || j.value("format", 0) != kRecipeFormat) return std::nullopt;
+  if (!j.is_object()) return std::nullopt;
   LinkRecipe r;
   r.dir = dir;
   try {
+    if (j.value("format", 0) != kRecipeFormat) return std::nullopt;  // (throws if not a number)
     r.compileTable = j.at("compile_table");
     r.link = j.at("link");
     r.modpost = j.at("modpost");

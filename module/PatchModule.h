@@ -41,7 +41,6 @@ struct ModuleSpec {
   std::vector<std::string> objects;     // patch objects from the differ
   std::vector<PatchedFunction> functions;
   std::vector<Callback> callbacks;
-  std::set<std::string> objectsWithoutFunctions;  // patched objects that only carry callbacks
   std::set<std::string> namespaces;     // symbol namespaces the patch code imports
 };
 
