@@ -275,7 +275,8 @@ std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::str
   LinkRecipe r;
   r.dir = dir;
   try {
-    if (j.value("format", 0) != kRecipeFormat) return std::nullopt;  // (throws if not a number)
+    const auto format = j.find("format");  // an integer, not any number: 1e81 does not convert
+    if (format == j.end() || !format->is_number_integer() || format->get<int64_t>() != kRecipeFormat) return std::nullopt;
     r.compileTable = j.at("compile_table");
     r.link = j.at("link");
     r.modpost = j.at("modpost");
