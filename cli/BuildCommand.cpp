@@ -112,14 +112,6 @@ std::vector<std::string> ccLauncher(const std::string& text) {
   return words;
 }
 
-void writeAtomically(const std::string& from, const std::string& to) {
-  // Beside the destination (rename needs the same file system), hidden, then renamed.
-  fs::path dest(to);
-  std::string tmp = (dest.parent_path() / ("." + dest.filename().string() + ".lpb-tmp" + std::to_string(::getpid()))).string();
-  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
-  fs::rename(tmp, to);
-}
-
 // The module's `depends=` list from its .modinfo.
 std::vector<std::string> modinfoDepends(const std::string& ko) {
   elf::ElfObject m = elf::ElfObject::openAny(ko);
@@ -470,7 +462,9 @@ int runBuild(const BuildArgs& a) {
     module::ModuleResult mod =
         module::buildPatchModule(linkRecipe, runtimeDir, tree.objDir(), spec, workDir + "/module", link);
     signModule(tree, a, mod.path);
-    writeAtomically(mod.path, output);
+    std::string moduleBytes = kbuild::readFile(mod.path);
+    if (moduleBytes.empty()) throw elf::InputError(mod.path, "the linked module is empty or unreadable");
+    kbuild::writeFileAtomically(output, moduleBytes);
     lap("module", t);
     report["status"] = "ok";
     report["output"] = fs::absolute(output).string();

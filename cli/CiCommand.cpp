@@ -183,12 +183,6 @@ KernelArgs kernelArgsOf(const KernelTarget& k) {
   return args;
 }
 
-std::string selfPath() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("lp-build") : self.string();
-}
-
 // Runs one lp-build step with its output in `log`.
 Step runStep(const std::string& name, const std::vector<std::string>& argv, const std::string& log) {
   auto t0 = Clock::now();
@@ -451,7 +445,7 @@ int runCi(const CiArgs& a) {
     staging = fmt::format("{}.lpb-tmp{}", out, ::getpid());
     fs::remove_all(staging);
     fs::create_directories(staging);
-    CaseContext cx{a, selfPath(), {}};
+    CaseContext cx{a, kbuild::selfExecutable(), {}};
     std::vector<CaseResult> cases;
     size_t n = 0, total = sets.size() * kernels.size();
     for (const auto& k : kernels)

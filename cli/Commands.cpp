@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "kbuild/DefaultTree.h"
+#include "kbuild/Files.h"
 #include "kbuild/DistroTree.h"
 
 namespace lpb::cli {
@@ -38,8 +39,8 @@ std::string dataDir() {
   // Installed: bin/lp-build beside share/lp-build (CMakeLists.txt's install rules).
   std::error_code ec;
   std::filesystem::path installed =
-      std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "share/lp-build";
-  if (!ec && std::filesystem::exists(installed / "module/runtime/lpb-runtime.c", ec)) return installed.string();
+      std::filesystem::path(kbuild::selfExecutable()).parent_path().parent_path() / "share/lp-build";
+  if (std::filesystem::exists(installed / "module/runtime/lpb-runtime.c", ec)) return installed.string();
   return LPB_DATA_DIR;  // a build tree: the sources it was built from
 }
 

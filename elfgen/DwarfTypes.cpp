@@ -35,11 +35,13 @@ void checkSectionTableFits(const std::string& path) {
   if (shoff == 0) return;
   if (shoff > fileSize || fileSize - shoff < 64 || shentsize != 64)
     throw InputError(path, "corrupt ELF header: the section header table does not fit in the file");
-  if (shnum == 0) {  // more than 0xff00 sections: the count is section 0's sh_size
-    in.seekg(std::streamoff(shoff + 32));
-    if (!in.read(reinterpret_cast<char*>(h), 8)) throw InputError(path, "cannot read the section header table");
-    shnum = num(0, 8);
-  }
+  // Section 0's sh_size is the count when there are more than 0xff00 sections (e_shnum 0),
+  // and 0 otherwise; libdwarf takes it as the count either way.
+  in.seekg(std::streamoff(shoff + 32));
+  if (!in.read(reinterpret_cast<char*>(h), 8)) throw InputError(path, "cannot read the section header table");
+  uint64_t extended = num(0, 8);
+  if (shnum != 0 && extended != 0) throw InputError(path, "corrupt section header 0: a size where none belongs");
+  if (shnum == 0) shnum = extended;
   if (shnum > (fileSize - shoff) / 64)
     throw InputError(path, "corrupt ELF header: the section header table does not fit in the file");
   // And every section's contents, whose sizes libdwarf allocates for as well.

@@ -151,8 +151,11 @@ ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
     s.link = sh.sh_link;
     s.info = sh.sh_info;
     // Values the differ copies into its output: libelf refuses to write them otherwise.
+    // (A kernel object aligns to a page, or a huge page at most; the writer pads to it.)
     if (s.addralign & (s.addralign - 1))
       throw fail(fmt::format("corrupt section {}: alignment {} is not a power of two", s.name, s.addralign));
+    if (s.addralign > (uint64_t(1) << 24))
+      throw fail(fmt::format("corrupt section {}: alignment {} is more than 16 MiB", s.name, s.addralign));
     if (s.entsize && s.type != SHT_NOBITS && s.size % s.entsize)
       throw fail(fmt::format("corrupt section {}: size {} is not a multiple of its entry size {}", s.name, s.size,
                              s.entsize));

@@ -24,6 +24,12 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
+std::string selfExecutable() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("lp-build") : self.string();
+}
+
 void writeFileAtomically(const std::string& path, std::string_view contents) {
   std::filesystem::path dest(path);
   std::filesystem::path dir = dest.has_parent_path() ? dest.parent_path() : std::filesystem::path(".");

@@ -9,6 +9,10 @@ namespace lpb::kbuild {
 // The file's contents ("" if unreadable).
 std::string readFile(const std::string& path);
 
+// The running program's own file (/proc/self/exe): where lp-build finds its helper and,
+// installed, its data; what `lp-build ci` runs its steps with.
+std::string selfExecutable();
+
 // Writes `contents` to `path` so that readers see the old file or the whole new one, never
 // half of it: a pid-unique temporary beside `path` (rename needs one file system), flushed
 // to disk, then renamed over it. Throws elf::InputError naming `path` on failure.

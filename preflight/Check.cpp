@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/Patch.h"
 #include "preflight/Scan.h"
 #include "preflight/State.h"
@@ -101,7 +102,7 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
 // lib/lp-build/lpb-unit-model (CMakeLists.txt's install rules).
 std::string defaultHelper() {
   std::error_code ec;
-  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  fs::path bin = fs::path(kbuild::selfExecutable()).parent_path();
   fs::path beside = bin / "lpb-unit-model";
   if (fs::exists(beside, ec)) return beside.string();
   return (bin.parent_path() / "lib/lp-build/lpb-unit-model").string();

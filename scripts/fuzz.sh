@@ -3,13 +3,13 @@
 # and runs each on seeds from the behaviour cases and the conformance corpus.
 # Usage: scripts/fuzz.sh [SECONDS-PER-HARNESS] [HARNESS...]     (default 600 s, every harness)
 #        scripts/fuzz.sh --ci   a fixed number of inputs per harness from a fixed random seed
-#                               (about 30 s each, the same inputs on every run): the test suite
+#                               (about 20 s each, the same inputs on every run): the test suite
 # A finding (crash, sanitizer report, an exception that is not an input error) stops the
 # harness and leaves the input in build-fuzz/fuzz/findings/<harness>/; exit 1.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-# Inputs per harness for --ci: about 30 s each here (the differ is the slow one).
-declare -A ci_runs=([fuzz_diff]=4000 [fuzz_elf]=60000 [fuzz_patch]=60000 [fuzz_symvers]=60000 [fuzz_cmd]=60000
+# Inputs per harness for --ci: about 20 s each here (the differ is the slow one).
+declare -A ci_runs=([fuzz_diff]=3000 [fuzz_elf]=30000 [fuzz_patch]=40000 [fuzz_symvers]=40000 [fuzz_cmd]=40000
                    [fuzz_recipe]=20000)
 ci=0
 if [ "${1:-}" = --ci ]; then ci=1; shift; fi
