@@ -18,6 +18,7 @@
 #include "elfgen/ElfObject.h"
 #include "kbuild/Files.h"
 #include "kbuild/Patch.h"
+#include "preflight/Model.h"
 #include "preflight/Scan.h"
 #include "preflight/State.h"
 
@@ -184,15 +185,12 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
       if (msg.empty()) msg = fmt::format("the Clang helper ended with status {}", status);
       if (failure.empty())
         failure = fmt::format("{} unit {} does not parse: {}", i == 0 ? "original" : "patched", unit.object, msg);
-      continue;
-    }
-    try {
-      models[i] = json::parse(readFile(runs[i].out));
-    } catch (const std::exception& e) {
-      failure = "the Clang helper's output does not read: " + std::string(e.what());
     }
   }
   if (!failure.empty()) throw elf::InputError(unit.source, failure);
+  for (int i = 0; i < 2; ++i)
+    models[i] = readModel(readFile(runs[i].out), fmt::format("{} ({} parse)", unit.source, i == 0 ? "original" : "patched"),
+                          s.touched.size());
   checkBothSidesDescribed(s, unit, models[0], models[1]);
   time = {unit.object, secondsSince(start)};
   return {unit, std::move(models[0]), std::move(models[1])};

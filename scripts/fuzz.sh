@@ -10,12 +10,12 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # Inputs per harness for --ci: about 20 s each here (the differ is the slow one).
 declare -A ci_runs=([fuzz_diff]=3000 [fuzz_elf]=30000 [fuzz_patch]=40000 [fuzz_symvers]=40000 [fuzz_cmd]=40000
-                   [fuzz_recipe]=20000)
+                   [fuzz_recipe]=20000 [fuzz_model]=30000)
 ci=0
 if [ "${1:-}" = --ci ]; then ci=1; shift; fi
 secs="${1:-600}"; shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_diff fuzz_elf fuzz_patch fuzz_symvers fuzz_cmd fuzz_recipe)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_diff fuzz_elf fuzz_patch fuzz_symvers fuzz_cmd fuzz_recipe fuzz_model)
 bdir="$top/build-fuzz"
 mkdir -p "$bdir"
 { cmake -S "$top" -B "$bdir" -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug -DLPB_FUZZ=ON >/dev/null &&

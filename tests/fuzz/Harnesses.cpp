@@ -13,6 +13,7 @@
 #include "kbuild/KernelTree.h"
 #include "kbuild/Shell.h"
 #include "module/LinkRecipe.h"
+#include "preflight/Model.h"
 #include "relocs/KernelSymbols.h"
 
 namespace lpb::fuzz {
@@ -92,6 +93,11 @@ void recipeFile(const uint8_t* data, size_t size) {
   expectOnlyInputErrors([&] { (void)module::readRecipeFile(path, "/recipes/x"); });
 }
 
+void unitModel(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  expectOnlyInputErrors([&] { (void)preflight::readModel(text, "fs/proc/version.c", 4); });
+}
+
 Harness harnessNamed(std::string_view name) {
   if (name == "fuzz_diff") return diffPair;
   if (name == "fuzz_elf") return linkedImage;
@@ -99,6 +105,7 @@ Harness harnessNamed(std::string_view name) {
   if (name == "fuzz_symvers") return symversAndShell;
   if (name == "fuzz_cmd") return cmdRecord;
   if (name == "fuzz_recipe") return recipeFile;
+  if (name == "fuzz_model") return unitModel;
   return nullptr;
 }
 

@@ -28,7 +28,12 @@ void cmdRecord(const uint8_t* data, size_t size);
 // A link-recipe cache file (recipe.json): read, or refused for recording again.
 void recipeFile(const uint8_t* data, size_t size);
 
-// By harness name (fuzz_diff, fuzz_elf, fuzz_patch, fuzz_symvers, fuzz_cmd, fuzz_recipe);
+// A pre-flight unit model (lpb-unit-model's output): read against its schema, for a
+// unit with four touched files.
+void unitModel(const uint8_t* data, size_t size);
+
+// By harness name (fuzz_diff, fuzz_elf, fuzz_patch, fuzz_symvers, fuzz_cmd, fuzz_recipe,
+// fuzz_model);
 // nullptr if unknown.
 using Harness = void (*)(const uint8_t*, size_t);
 Harness harnessNamed(std::string_view name);

@@ -6,9 +6,10 @@ corpus when it is beside the repository; fuzz_elf: those objects, plus vmlinux-s
 nothing (linked images are too big for a seed); fuzz_patch: the catalogue's patches;
 fuzz_symvers: Module.symvers lines and kbuild command lines; fuzz_cmd: a .o.cmd record;
 fuzz_recipe: a recipe shaped like a recorded one, and a minimal one (none from the cache:
-the seeds, and so the --ci runs, are the same on every machine).
+the seeds, and so the --ci runs, are the same on every machine); fuzz_model: a unit model with
+an entity of every kind, shaped as lpb-unit-model writes it.
 Usage: make_seeds.py OUTDIR"""
-import glob, os, struct, sys
+import glob, json, os, struct, sys
 
 top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(top, "tests", "diff"))
@@ -73,6 +74,23 @@ def main():
     write(out, "fuzz_recipe", "minimal", b'{"format": 5, "compile_table": "", "link": "", "modpost": "", '
           b'"compile_mod_c": "", "link_ko": "", "compile_mod_c_precompiled": [], "mod_c_includes": "", '
           b'"not_replayable": "", "module_common": false}')
+    write(out, "fuzz_model", "every-kind", json.dumps({
+        "entities": [
+            {"kind": "function", "name": "version_proc_show", "file": 0, "line": 12, "endLine": 20,
+             "text": "1f2e", "body": "3c4d", "signature": "int (struct seq_file *, void *)", "external": False,
+             "inline": False, "alwaysInline": False, "variadic": False, "notrace": False, "calls": ["seq_printf"],
+             "addressTaken": [], "types": ["struct seq_file"], "globals": ["linux_proc_banner"],
+             "params": [{"class": "integer", "size": 8, "align": 8}], "declaredIn": ["/src/include/x.h"],
+             "section": ".init.text", "lineUses": [{"macro": "WARN_ON", "line": 14}],
+             "keyUses": [{"macro": "static_branch_unlikely", "line": 15, "key": "k", "keyDefinedInUnit": True}],
+             "macroUses": [{"macro": "BANNER", "line": 16}]},
+            {"kind": "variable", "name": "f.count", "file": 0, "line": 13, "endLine": 13, "text": "aa",
+             "type": "int", "init": "", "external": False, "const": False, "staticLocal": True},
+            {"kind": "struct", "name": "foo", "file": 1, "line": 3, "endLine": 7, "text": "bb",
+             "layout": "a:int@0;size=4;align=4", "size": 4},
+            {"kind": "enum", "name": "e", "file": 1, "line": 8, "endLine": 9, "text": "cc", "values": {"A": 0, "B": -1}},
+            {"kind": "macro", "name": "BANNER", "file": 0, "line": 2, "endLine": 2, "text": "dd"}],
+        "callGraph": {"version_proc_show": ["seq_printf"]}}, indent=1).encode())
     print("seeds: %d object pairs in %s" % (n, out))
 
 
