@@ -65,6 +65,13 @@ class PPC64le final : public Target {
   // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
   bool accepts(const elf::ElfObject& obj) const override { return obj.byteOrder == ELFDATA2LSB; }
 
+  // A pSeries guest: SLOF firmware, the kernel's own vmlinux (QEMU loads the ELF), the
+  // hypervisor console hvc0. POWER9, because the test kernel has VSX and -mcpu=power8+.
+  const QemuMachine* qemuMachine() const override {
+    static constexpr QemuMachine m{"qemu-system-ppc64", "-M pseries -cpu power9 -m 1024", "hvc0", "vmlinux", "ppc64el"};
+    return &m;
+  }
+
   bool isBranchReloc(uint32_t type) const override { return type == R_PPC64_REL24 || type == R_PPC64_REL14; }
 
   std::span<const std::string_view> profilingCallNames() const override { return kProfiling; }

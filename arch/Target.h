@@ -58,6 +58,17 @@ class InsnCache {
   virtual const std::vector<Insn>* get(const elf::Section& code) = 0;
 };
 
+// A QEMU machine a test kernel of the architecture boots in, with its console, the image
+// kbuild leaves in an O= tree, and the Debian architecture whose busybox-static runs in it
+// (scripts/kernel/fetch-busybox.sh).
+struct QemuMachine {
+  std::string_view system;       // qemu-system-x86_64
+  std::string_view options;      // "-m 512"
+  std::string_view console;      // ttyS0
+  std::string_view image;        // arch/x86/boot/bzImage, relative to the object directory
+  std::string_view debianArch;   // amd64
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -65,9 +76,10 @@ class Target {
   virtual uint16_t machine() const = 0;            // EM_*
   // Whether an object of this machine is one this target handles (byte order, ABI).
   virtual bool accepts(const elf::ElfObject&) const { return true; }
-  // Whether `lp-build --verify` can boot a kernel of this architecture: scripts/kernel/
-  // qemu-run.sh has a QEMU machine, console and initramfs recipe for it.
-  virtual bool bootsInQemu() const { return false; }
+  // How `lp-build --verify` boots a kernel of this architecture under QEMU (TCG), through
+  // scripts/kernel/qemu-run.sh; nullptr when no machine is known to boot.
+  virtual const QemuMachine* qemuMachine() const { return nullptr; }
+  bool bootsInQemu() const { return qemuMachine() != nullptr; }
 
   // --- relocations ---
   // The byte offset, within the referenced symbol's section, that relocation `r` (placed in

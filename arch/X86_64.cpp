@@ -53,7 +53,10 @@ class X86_64 final : public Target {
  public:
   std::string_view name() const override { return "x86_64"; }
   uint16_t machine() const override { return EM_X86_64; }
-  bool bootsInQemu() const override { return true; }  // qemu-system-x86_64, ttyS0, busybox-static
+  const QemuMachine* qemuMachine() const override {
+    static constexpr QemuMachine m{"qemu-system-x86_64", "-m 512", "ttyS0", "arch/x86/boot/bzImage", "amd64"};
+    return &m;
+  }
 
   bool isBranchReloc(uint32_t type) const override {
     return type == R_X86_64_PLT32 || type == R_X86_64_PC32;

@@ -150,7 +150,20 @@ std::vector<std::string> modulesToLoad(const kbuild::KernelTree& tree, const std
   return order;
 }
 
-int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
+// A static busybox that runs in `machine`: the machine's own, or one of Debian's for the
+// guest's architecture (scripts/kernel/fetch-busybox.sh, cached).
+std::string busyboxFor(const arch::QemuMachine& machine) {
+  std::string script = dataDir() + "/scripts/kernel/fetch-busybox.sh";
+  kbuild::ProcessResult r = kbuild::runProcess({script, std::string(machine.debianArch)});
+  std::string path = r.output;  // the script's last line (apt's progress comes before it)
+  while (!path.empty() && path.back() == '\n') path.pop_back();
+  path.erase(0, path.find_last_of('\n') + 1);
+  if (r.status != 0 || path.empty() || path[0] != '/')
+    throw elf::InputError(script, fmt::format("no busybox for {}: {}", machine.debianArch, kbuild::firstErrorLine(r.output)));
+  return path;
+}
+
+int verifyInQemu(const arch::QemuMachine& machine, const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
                  const std::vector<std::string>& targetModules, const std::string& check, const std::string& workDir,
                  const std::string& keepLog, Progress& progress) {
   std::string sysfs = moduleName;
@@ -180,14 +193,19 @@ int verifyInQemu(const kbuild::KernelTree& tree, const std::string& ko, const st
   g << "echo 'LPB-VERIFY: disabled'\n";
   g.close();
   std::string initrd = workDir + "/verify-initramfs.cpio.gz";
+  progress.step("verify", "building the initramfs");
+  std::string busybox = busyboxFor(machine);
   std::vector<std::string> mk = {dataDir() + "/scripts/kernel/mkinitramfs.sh", initrd, guest, ko};
   for (const auto& m : targetModules) mk.push_back(m);
-  progress.step("verify", "building the initramfs");
-  kbuild::ProcessResult r = kbuild::runProcess(mk);
+  kbuild::ProcessOptions mkOpts;
+  mkOpts.env = {"LPB_BUSYBOX=" + busybox};
+  kbuild::ProcessResult r = kbuild::runProcess(mk, mkOpts);
   if (r.status != 0) throw elf::InputError(mk[0], "cannot build the initramfs: " + kbuild::firstErrorLine(r.output));
-  progress.step("verify", "booting the kernel in QEMU (TCG)");
+  progress.step("verify", fmt::format("booting the kernel in {} (TCG)", machine.system));
   kbuild::ProcessOptions o;
-  o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log"};
+  o.env = {"LPB_QEMU_QUIET=1", "LPB_QEMU_LOG=" + workDir + "/verify-serial.log",
+           fmt::format("LPB_QEMU_SYSTEM={}", machine.system), fmt::format("LPB_QEMU_MACHINE={}", machine.options),
+           fmt::format("LPB_QEMU_CONSOLE={}", machine.console), fmt::format("LPB_QEMU_IMAGE={}", machine.image)};
   r = kbuild::runProcess({dataDir() + "/scripts/kernel/qemu-run.sh", tree.bootImage(), initrd, "300"}, o);
   progress.clear();
   std::error_code ec;
@@ -480,7 +498,8 @@ int runBuild(const BuildArgs& a) {
       std::vector<std::string> patchedModules;
       for (const auto& [m, elfp] : moduleElves) patchedModules.push_back(m);
       std::vector<std::string> moduleFiles = modulesToLoad(tree, patchedModules);
-      int rc = verifyInQemu(tree, fs::absolute(output).string(), name, moduleFiles, a.verifyCheck, workDir, a.verifyLog, progress);
+      int rc = verifyInQemu(*profile.target->qemuMachine(), tree, fs::absolute(output).string(), name, moduleFiles,
+                            a.verifyCheck, workDir, a.verifyLog, progress);
       lap("verify", t);
       report["verify"] = rc == 0 ? "ok" : "failed";
       if (rc != 0) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
 #
-# Usage: scripts/kernel/build-kernel.sh [FRAGMENT]
+# Usage: scripts/kernel/build-kernel.sh [--arch ARCH] [FRAGMENT]
+#        ARCH: x86_64 (default) or ppc64le (cross-built with gcc-powerpc64le-linux-gnu;
+#              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries)
 #        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
 #            copy of its source directory, `make` without O=, the way most people build:
 #            kernels/x86_64-intree-<hash>/; the pre-flight catalogue runs on it too)
 #        scripts/kernel/build-kernel.sh --source-only   (extract the source only; print its dir)
 #   FRAGMENT  config fragment applied on top of `make tinyconfig`
-#             (default: scripts/kernel/lpb-x86_64.config next to this script)
+#             (default: scripts/kernel/lpb-ARCH.config next to this script)
 #
 # Environment:
 #   LPB_CACHE            cache root (default /var/cache/lp-build)
@@ -38,9 +40,16 @@ ARCH_NAME=x86_64
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source_only=0
 in_tree=0
+if [ "${1:-}" = --arch ]; then ARCH_NAME="${2:?--arch needs x86_64 or ppc64le}"; shift 2; fi
 if [ "${1:-}" = --source-only ]; then source_only=1; shift; fi
 if [ "${1:-}" = --in-tree ]; then in_tree=1; shift; fi
-fragment="${1:-$here/lpb-x86_64.config}"
+# Per architecture: kbuild's ARCH, the cross prefix, the image QEMU boots.
+case "$ARCH_NAME" in
+  x86_64)  KARCH=x86_64;  CROSS=;                       IMAGE=arch/x86/boot/bzImage ;;
+  ppc64le) KARCH=powerpc; CROSS=powerpc64le-linux-gnu-; IMAGE=vmlinux ;;
+  *) echo "build-kernel.sh: unknown --arch $ARCH_NAME (x86_64, ppc64le)" >&2; exit 2 ;;
+esac
+fragment="${1:-$here/lpb-$ARCH_NAME.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
 fragment="$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")"
 
@@ -55,8 +64,9 @@ srcdir="$cache/src/$srcname"
 # --- identity of the inputs (cheap: no hashing of the 150 MB tarball) -------------
 pkgver="$(dpkg-query -W -f='${Version}' "$srcname" 2>/dev/null || echo unknown)"
 src_id="$srcname $pkgver $(stat -c '%s %Y' "$tarball")"
-cc_id="$(gcc --version | head -n1)"
-ld_id="$(ld --version | head -n1)"
+command -v "${CROSS}gcc" >/dev/null || { echo "build-kernel.sh: no ${CROSS}gcc (scripts/install-deps.sh --tests)" >&2; exit 2; }
+cc_id="$("${CROSS}gcc" --version | head -n1)"
+ld_id="$("${CROSS}ld" --version | head -n1)"
 info="recipe=$RECIPE_VERSION
 arch=$ARCH_NAME
 source=$src_id
@@ -118,7 +128,7 @@ export KBUILD_BUILD_USER=lp-build KBUILD_BUILD_HOST=lp-build KBUILD_BUILD_TIMEST
 export KBUILD_BUILD_VERSION=1
 export LC_ALL=C
 
-mk() { make -C "$srcdir" O="$builddir" ARCH=x86_64 "$@" >&2; }
+mk() { make -C "$srcdir" O="$builddir" ARCH=$KARCH ${CROSS:+CROSS_COMPILE=$CROSS} "$@" >&2; }
 if [ "$in_tree" = 1 ]; then
   # A private copy of the source to build in (the pristine one stays unbuilt).
   if [ ! -f "$builddir/.lpb-source" ] || [ "$(cat "$builddir/.lpb-source")" != "$src_id" ]; then
@@ -127,7 +137,7 @@ if [ "$in_tree" = 1 ]; then
     rm -rf "$builddir.copy"
     cp -a "$srcdir" "$builddir.copy" && mv "$builddir.copy" "$builddir"
   fi
-  mk() { make -C "$builddir" ARCH=x86_64 "$@" >&2; }
+  mk() { make -C "$builddir" ARCH=$KARCH ${CROSS:+CROSS_COMPILE=$CROSS} "$@" >&2; }
 fi
 
 mkdir -p "$builddir"
@@ -135,7 +145,8 @@ rm -f "$builddir/.lpb-complete"
 printf '%s\n' "$info" >"$builddir/lpb-build-info"
 cp "$fragment" "$builddir/lpb-fragment.config"
 cat >"$builddir/lpb-build-env" <<EOF
-export ARCH=x86_64
+export ARCH=$KARCH
+${CROSS:+export CROSS_COMPILE=$CROSS}
 export KBUILD_BUILD_USER=lp-build
 export KBUILD_BUILD_HOST=lp-build
 export KBUILD_BUILD_TIMESTAMP='$build_ts'
@@ -180,10 +191,11 @@ fi
 
 # --- 3. build ----------------------------------------------------------------------------
 t0=$(now)
-log "building vmlinux bzImage modules with -j$jobs in $builddir"
-mk -j"$jobs" vmlinux bzImage modules
+image_target="$(basename "$IMAGE")"
+log "building vmlinux $image_target modules with -j$jobs in $builddir"
+mk -j"$jobs" vmlinux "$image_target" modules
 mk -j"$jobs" modules_prepare
-for f in vmlinux arch/x86/boot/bzImage Module.symvers System.map; do
+for f in vmlinux "$IMAGE" Module.symvers System.map; do
   [ -s "$builddir/$f" ] || { log "ERROR: build produced no $f"; exit 1; }
 done
 log "build took $(elapsed "$t0") s"

@@ -38,8 +38,12 @@ trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lpb,etc,root,mnt}
 cp "$busybox" "$stage/bin/busybox"
-# One symlink per applet (sh, mount, insmod, rmmod, cat, sleep, reboot, ...).
-"$busybox" --list-full | while read -r applet; do
+# One symlink per applet (sh, mount, insmod, rmmod, cat, sleep, reboot, ...). A busybox of
+# another architecture (LPB_BUSYBOX from fetch-busybox.sh) cannot run here: its applets
+# are listed by the machine's own busybox-static, the same Debian package.
+lister="$busybox"
+"$lister" --list-full >/dev/null 2>&1 || lister=/bin/busybox
+"$lister" --list-full | while read -r applet; do
   [ "$applet" = bin/busybox ] && continue
   [ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
 done

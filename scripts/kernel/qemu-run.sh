@@ -3,13 +3,18 @@
 # under QEMU (TCG, no KVM), captures the serial console and judges the run.
 #
 # Usage: scripts/kernel/qemu-run.sh KERNELDIR INITRAMFS [TIMEOUT-SECONDS]
-#   KERNELDIR  build dir (holds arch/x86/boot/bzImage) or a bzImage file
+#   KERNELDIR  build dir (holds the image, LPB_QEMU_IMAGE in it) or the image file
 #   TIMEOUT    default 300 s (QEMU is killed after it)
 #
 # Environment:
 #   LPB_QEMU_LOG     where to keep the serial log (default: a temp file, kept)
 #   LPB_QEMU_APPEND  extra kernel command line arguments
 #   LPB_QEMU_SMP     vCPUs (default 2)
+#   The machine (lp-build --verify takes these from arch/, Target::qemuMachine):
+#   LPB_QEMU_SYSTEM  the QEMU binary (default qemu-system-x86_64)
+#   LPB_QEMU_MACHINE its machine options (default "-m 512")
+#   LPB_QEMU_CONSOLE the serial console's device name (default ttyS0)
+#   LPB_QEMU_IMAGE   the image in a build dir (default arch/x86/boot/bzImage)
 #   LPB_QEMU_QUIET=1 do not copy the console to stdout while it runs
 #
 # Exit status:
@@ -25,13 +30,16 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 kdir="$1"; initrd="$2"; tmo="${3:-300}"
-if [ -d "$kdir" ]; then kernel="$kdir/arch/x86/boot/bzImage"; else kernel="$kdir"; fi
+system="${LPB_QEMU_SYSTEM:-qemu-system-x86_64}"
+read -r -a machine <<<"${LPB_QEMU_MACHINE:--m 512}"
+console="${LPB_QEMU_CONSOLE:-ttyS0}"
+if [ -d "$kdir" ]; then kernel="$kdir/${LPB_QEMU_IMAGE:-arch/x86/boot/bzImage}"; else kernel="$kdir"; fi
 [ -f "$kernel" ] || { echo "qemu-run.sh: no kernel image: $kernel" >&2; exit 2; }
 [ -f "$initrd" ] || { echo "qemu-run.sh: no initramfs: $initrd" >&2; exit 2; }
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu-run.sh: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2; exit 2; }
+command -v "$system" >/dev/null || { echo "qemu-run.sh: $system missing (scripts/install-deps.sh --kernel)" >&2; exit 2; }
 
 log="${LPB_QEMU_LOG:-$(mktemp --tmpdir lpb-qemu.XXXXXX.log)}"
-append="console=ttyS0 panic=-1 ${LPB_QEMU_APPEND:-}"
+append="console=$console panic=-1 ${LPB_QEMU_APPEND:-}"
 smp="${LPB_QEMU_SMP:-2}"
 
 t0=$(date +%s.%N)
@@ -41,8 +49,8 @@ t0=$(date +%s.%N)
 # -no-reboot: the guest's `reboot -f` (and panic=-1) makes QEMU exit.
 # stdin from /dev/null: works without a terminal (CI) and never grabs the tty.
 if [ "${LPB_QEMU_QUIET:-0}" = 1 ]; then out=/dev/null; else out=/dev/stdout; fi
-timeout -k 10 "$tmo" qemu-system-x86_64 \
-    -accel tcg -m 512 -smp "$smp,sockets=$smp,cores=1,threads=1" \
+timeout -k 10 "$tmo" "$system" \
+    -accel tcg "${machine[@]}" -smp "$smp,sockets=$smp,cores=1,threads=1" \
     -nographic -no-reboot \
     -kernel "$kernel" -initrd "$initrd" \
     -append "$append" \
