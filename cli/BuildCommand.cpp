@@ -159,13 +159,15 @@ std::string busyboxFor(const arch::QemuMachine& machine) {
   while (!path.empty() && path.back() == '\n') path.pop_back();
   path.erase(0, path.find_last_of('\n') + 1);
   if (r.status != 0 || path.empty() || path[0] != '/')
-    throw elf::InputError(script, fmt::format("no busybox for {}: {}", machine.debianArch, kbuild::firstErrorLine(r.output)));
+    throw elf::InputError(script,
+                          fmt::format("no busybox for {}: {}", machine.debianArch, kbuild::firstErrorLine(r.output)));
   return path;
 }
 
-int verifyInQemu(const arch::QemuMachine& machine, const kbuild::KernelTree& tree, const std::string& ko, const std::string& moduleName,
-                 const std::vector<std::string>& targetModules, const std::string& check, const std::string& workDir,
-                 const std::string& keepLog, Progress& progress) {
+int verifyInQemu(const arch::QemuMachine& machine, const kbuild::KernelTree& tree, const std::string& ko,
+                 const std::string& moduleName, const std::vector<std::string>& targetModules,
+                 const std::string& check, const std::string& workDir, const std::string& keepLog,
+                 Progress& progress) {
   std::string sysfs = moduleName;
   std::replace(sysfs.begin(), sysfs.end(), '-', '_');
   std::string guest = workDir + "/verify-guest.sh";
