@@ -32,6 +32,7 @@ constexpr std::array<std::string_view, 1> kProfiling{"_mcount"};
 class AArch64 final : public Target {
  public:
   std::string_view name() const override { return "aarch64"; }
+  std::string_view kbuildArch() const override { return "arm64"; }
   uint16_t machine() const override { return EM_AARCH64; }
 
   bool isBranchReloc(uint32_t type) const override {

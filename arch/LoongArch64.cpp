@@ -44,6 +44,7 @@ constexpr std::array<std::string_view, 2> kProfiling{"_mcount", "mcount"};
 class LoongArch64 final : public Target {
  public:
   std::string_view name() const override { return "loongarch64"; }
+  std::string_view kbuildArch() const override { return "loongarch"; }
   uint16_t machine() const override { return EM_LOONGARCH; }
 
   bool isBranchReloc(uint32_t type) const override { return type == kRelocB26 || type == kRelocCall36; }

@@ -19,9 +19,29 @@
 // why functions taking arguments on the stack are a concern (checkStackArguments below).
 //
 // Instructions are 4 bytes; a __LINE__ travels as `li rN,imm` (addi rN,0,imm).
+//
+// Code in vmlinux is built with -mcmodel=medium: it reaches its own unit's data as a 32-bit
+// offset from the TOC pointer (`addis rX,r2,var@toc@ha`). From a module that cannot reach
+// vmlinux (modules live at 0xc008..., far from the kernel's TOC), so kbuild builds module
+// objects with -mcmodel=large, which loads every address from a .toc entry (a 64-bit
+// relocation, which a klp relocation can fill). lp-build compiles a vmlinux unit the same
+// way (arch/powerpc/Makefile: KBUILD_CFLAGS_MODULE += -mcmodel=large).
+//
+// Two kinds of symbol come to every module from its own link, never from vmlinux. `.TOC.`
+// is the module's TOC base, which the module loader sets from the module's .toc section
+// (arch/powerpc/kernel/module_64.c). And at -Os GCC saves and restores callee-saved
+// registers through out-of-line helpers (`bl _savegpr0_29` in the prologue, `b
+// _restgpr0_29` as the epilogue's tail call), which kbuild links into each module: ld
+// --save-restore-funcs, or arch/powerpc/lib/crtsavres.o. A branch to one never leaves the
+// module, so it needs no TOC restore.
+//
+// ABI: "64-Bit ELF V2 ABI Specification, Power Architecture", OpenPOWER Foundation
+// (https://openpowerfoundation.org/specifications/64bitelfabi/), which also defines the
+// save/restore helpers' names and calling sequence.
 #include <elf.h>
 
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -57,19 +77,33 @@ constexpr std::array<SS, 16> kSpecial{{
 }};
 
 constexpr std::array<std::string_view, 2> kProfiling{"_mcount", "mcount"};
+constexpr std::array<std::string_view, 1> kModuleCodeModel{"-mcmodel=large"};
 
 class PPC64le final : public Target {
  public:
   std::string_view name() const override { return "ppc64le"; }
+  std::string_view kbuildArch() const override { return "powerpc"; }
   uint16_t machine() const override { return EM_PPC64; }
   // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
-  bool accepts(const elf::ElfObject& obj) const override { return obj.byteOrder == ELFDATA2LSB; }
+  bool accepts(const elf::ElfIdentity& id) const override { return id.byteOrder == ELFDATA2LSB; }
 
   // A pSeries guest: SLOF firmware, the kernel's own vmlinux (QEMU loads the ELF), the
   // hypervisor console hvc0. POWER9, because the test kernel has VSX and -mcpu=power8+.
   const QemuMachine* qemuMachine() const override {
     static constexpr QemuMachine m{"qemu-system-ppc64", "-M pseries -cpu power9 -m 1024", "hvc0", "vmlinux", "ppc64el"};
     return &m;
+  }
+
+  std::span<const std::string_view> moduleCodeModelFlags() const override { return kModuleCodeModel; }
+
+  // The TOC-relative types: a 16-bit piece of a 32-bit offset from r2, the module's TOC.
+  bool reachesOnlyWithinModule(uint32_t type) const override {
+    switch (type) {
+      case R_PPC64_TOC16: case R_PPC64_TOC16_LO: case R_PPC64_TOC16_HI: case R_PPC64_TOC16_HA:
+      case R_PPC64_TOC16_DS: case R_PPC64_TOC16_LO_DS:
+        return true;
+    }
+    return false;
   }
 
   bool isBranchReloc(uint32_t type) const override { return type == R_PPC64_REL24 || type == R_PPC64_REL14; }
@@ -127,7 +161,15 @@ class PPC64le final : public Target {
     return callWithLink && !nopAfter;
   }
 
+  bool isSuppliedToEveryModule(std::string_view name) const override {
+    if (name == ".TOC.") return true;
+    return isSaveRestoreHelper(name);
+  }
+
   std::span<const SpecialSection> specialSections() const override { return kSpecial; }
+  // The alternative instructions of CPU/MMU/firmware feature sections (asm/feature-fixups.h:
+  // one __ftr_alt_<label> section per site), which the fixup entries point at.
+  bool isAlternativeCode(std::string_view name) const override { return name.starts_with("__ftr_alt_"); }
 
   // ELFv2 passes the first eight doublewords of arguments in r3-r10 (floating point ones in
   // f1-f13, each still using up a doubleword position); an aggregate takes as many
@@ -143,6 +185,7 @@ class PPC64le final : public Target {
   // points at the caller's frame and the new function reads its stack arguments from the
   // wrong place. Kernels whose handler keeps the saved TOC and return address on a separate
   // per-thread livepatch stack (thread_info->livepatch_sp) leave r1 alone and are safe.
+  bool hasStackArgumentRule() const override { return true; }
   StackArguments checkStackArguments(std::span<const Parameter> params, bool variadic,
                                      const std::string& kernelSourceDir) const override {
     unsigned doublewords = 0;
@@ -180,6 +223,23 @@ class PPC64le final : public Target {
   }
 
  private:
+  // _savegpr0_14 .. _restvr_31: the ELFv2 out-of-line save/restore helpers, by register
+  // class, each with the first register it saves (GPRs and FPRs from 14, VRs from 20).
+  static bool isSaveRestoreHelper(std::string_view name) {
+    static constexpr std::array<std::pair<std::string_view, unsigned>, 8> kHelpers{{
+        {"_savegpr0_", 14}, {"_restgpr0_", 14}, {"_savegpr1_", 14}, {"_restgpr1_", 14},
+        {"_savefpr_", 14},  {"_restfpr_", 14},  {"_savevr_", 20},   {"_restvr_", 20},
+    }};
+    for (auto [prefix, first] : kHelpers) {
+      if (!name.starts_with(prefix)) continue;
+      std::string_view reg = name.substr(prefix.size());
+      unsigned n = 0;
+      auto [end, ec] = std::from_chars(reg.data(), reg.data() + reg.size(), n);
+      return ec == std::errc() && end == reg.data() + reg.size() && reg.size() <= 2 && n >= first && n <= 31;
+    }
+    return false;
+  }
+
   enum class LivepatchEntry { SeparateStack, AddsFrame, Unknown };
   // Reads the ppc64 ftrace entry code of the kernel source (its place moved over the years:
   // entry_64.S, then trace/ftrace_64_mprofile.S, now trace/ftrace_entry.S).

@@ -39,6 +39,7 @@ constexpr std::array<std::string_view, 2> kProfiling{"__fentry__", "_mcount"};
 class S390x final : public Target {
  public:
   std::string_view name() const override { return "s390x"; }
+  std::string_view kbuildArch() const override { return "s390"; }
   uint16_t machine() const override { return EM_S390; }
 
   bool isBranchReloc(uint32_t type) const override { return type == R_390_PLT32DBL || type == R_390_PC32DBL; }

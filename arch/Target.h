@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "elfgen/DwarfTypes.h"
 #include "elfgen/ElfObject.h"
 
 namespace lpb::arch {
@@ -22,10 +23,6 @@ std::string_view entryKindName(EntryKind k);
 // The kernel struct whose size an entry of `kind` has ("bug_entry", "jump_entry", ...), as
 // vmlinux's DWARF names it; empty for None.
 std::string_view entryStructName(EntryKind k);
-
-class Target;
-// The ARCH= name kbuild knows the target by ("x86", "powerpc", "arm64", "s390", "loongarch").
-std::string_view kbuildArch(const Target& t);
 
 // How the differ treats one special section.
 struct SpecialSection {
@@ -74,17 +71,29 @@ class Target {
   virtual ~Target() = default;
   virtual std::string_view name() const = 0;       // "x86_64", "ppc64le", ...
   virtual uint16_t machine() const = 0;            // EM_*
+  // The ARCH= name kbuild knows the target by ("x86", "powerpc", "arm64", "s390", "loongarch").
+  virtual std::string_view kbuildArch() const = 0;
   // Whether an object of this machine is one this target handles (byte order, ABI).
-  virtual bool accepts(const elf::ElfObject&) const { return true; }
+  virtual bool accepts(const elf::ElfIdentity&) const { return true; }
   // How `lp-build --verify` boots a kernel of this architecture under QEMU (TCG), through
   // scripts/kernel/qemu-run.sh; nullptr when no machine is known to boot.
   virtual const QemuMachine* qemuMachine() const { return nullptr; }
   bool bootsInQemu() const { return qemuMachine() != nullptr; }
 
+  // Compiler flags added to a unit that kbuild links into vmlinux when lp-build compiles it
+  // for the patch module: the code model kbuild gives module objects, where it differs from
+  // vmlinux's (ppc64le: -mcmodel=large). Both the original and the patched build get them,
+  // so the differ still compares like with like.
+  virtual std::span<const std::string_view> moduleCodeModelFlags() const { return {}; }
+
   // --- relocations ---
   // The byte offset, within the referenced symbol's section, that relocation `r` (placed in
   // section `in`) refers to: the addend corrected for the architecture's PC bias.
   virtual int64_t referencedOffset(const elf::Section& in, const elf::Reloc& r, InsnCache& code) const;
+  // Can a relocation of this type reach only what lies in the same module (ppc64le: an
+  // offset from the module's own TOC pointer)? Against a symbol of vmlinux or another
+  // module it could not be resolved; the differ refuses it.
+  virtual bool reachesOnlyWithinModule(uint32_t) const { return false; }
   // Is this relocation a direct call or branch (the way a function calls another)?
   virtual bool isBranchReloc(uint32_t type) const = 0;
 
@@ -124,6 +133,12 @@ class Target {
   // local call has no nop after it for the TOC restore a call back into the kernel needs.)
   virtual bool callMustStayLocal(const elf::Section& code, const elf::Reloc& r) const;
 
+  // Is `name` a symbol that every module gets from its own link or from the module loader,
+  // never from vmlinux? (ppc64le: `.TOC.`, and GCC's out-of-line register save/restore
+  // helpers.) The differ leaves such references undefined for kbuild and the loader, and a
+  // branch to one stays inside the patch module.
+  virtual bool isSuppliedToEveryModule(std::string_view name) const;
+
   // --- helpers for architectures with fixed-width, little-endian instructions ---
   static std::vector<Insn> fixedWidth(const elf::Section& code, unsigned width);
   static uint32_t wordLE(std::span<const uint8_t> bytes);
@@ -133,17 +148,21 @@ class Target {
   // (__mcount_loc, __patchable_function_entries, __dyndbg, ...) are in the common table
   // (arch/Target.cpp), which findSpecial consults after this one.
   virtual std::span<const SpecialSection> specialSections() const = 0;
+  // Sections of instructions that are not executed where they are but copied over other
+  // code at boot or load (ppc64le's __ftr_alt_* feature alternatives, which are not even
+  // executable). They come along whole when a kept special-section entry refers to them.
+  virtual bool isAlternativeCode(std::string_view) const { return false; }
   // The architecture's entry for a section name, else the common one, else nullptr.
   const SpecialSection* findSpecial(std::string_view sectionName) const;
   // Default struct size for `kind` on this architecture's 6.12 kernels (0 if unknown).
   unsigned defaultEntrySize(EntryKind kind) const;
 
   // --- pre-flight (source level) ---
-  // One parameter of a function as the calling convention sees it.
-  struct Parameter {
-    enum class Class { Integer, Float, Aggregate } cls = Class::Integer;
-    uint64_t size = 0, align = 0;  // bytes
-  };
+  // One parameter of a function as the calling convention sees it (the pre-flight checker
+  // reads it from the source, the differ from the object's DWARF).
+  using Parameter = elf::ParameterLayout;
+  // Does checkStackArguments have anything to say on this architecture?
+  virtual bool hasStackArgumentRule() const { return false; }
   struct StackArguments {
     bool onStack = false;  // the function receives some arguments in its caller's frame
     bool safe = true;      // the kernel's livepatch entry leaves that frame where the function expects it
@@ -155,9 +174,12 @@ class Target {
                                              const std::string& kernelSourceDir) const;
 };
 
+// Every target lp-build has, in the order `lp-build targets` lists them.
+std::span<const Target* const> allTargets();
 // The target for an object's e_machine (and e_flags, which tell ppc64 ABI versions apart);
 // nullptr if lp-build does not support the architecture.
-const Target* targetFor(const elf::ElfObject& obj);
+const Target* targetFor(const elf::ElfIdentity& id);
+inline const Target* targetFor(const elf::ElfObject& obj) { return targetFor(obj.identity()); }
 // The target called `name` ("x86_64", "ppc64le", ...), or nullptr.
 const Target* targetNamed(std::string_view name);
 

@@ -52,6 +52,7 @@ constexpr std::array<std::string_view, 2> kProfiling{"__fentry__", "mcount"};
 class X86_64 final : public Target {
  public:
   std::string_view name() const override { return "x86_64"; }
+  std::string_view kbuildArch() const override { return "x86"; }
   uint16_t machine() const override { return EM_X86_64; }
   const QemuMachine* qemuMachine() const override {
     static constexpr QemuMachine m{"qemu-system-x86_64", "-m 512", "ttyS0", "arch/x86/boot/bzImage", "amd64"};

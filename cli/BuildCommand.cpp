@@ -308,6 +308,8 @@ int runBuild(const BuildArgs& a) {
     auto compileStart = Clock::now();
     kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
     cs.launcher = launcher;
+    if (const arch::Target* target = arch::targetFor(elf::readIdentity(tree.vmlinuxPath())))
+      for (std::string_view f : target->moduleCodeModelFlags()) cs.vmlinuxUnitFlags.emplace_back(f);
     cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
     cs.progress = [&](const std::string& what) { progress.step("compile", what); };
     std::future<std::vector<kbuild::UnitObjects>> compiling;
@@ -336,7 +338,7 @@ int runBuild(const BuildArgs& a) {
     // kbuild's link recipe for this tree (recorded by one kbuild run the first time).
     std::string runtimeDir = dataDir() + "/module/runtime";
     std::string compiler = tree.compileCommand(units[0]).compiler.at(0);
-    std::vector<std::string> makeArgs = module::kbuildMakeArgs(tree, arch::kbuildArch(*profile.target), compiler);
+    std::vector<std::string> makeArgs = module::kbuildMakeArgs(tree, profile.target->kbuildArch(), compiler);
     std::future<module::LinkRecipe> recipe = std::async(std::launch::async, [&] {
       try {
         return module::linkRecipeFor(tree, makeArgs, runtimeDir, cache + "/recipes");
@@ -377,7 +379,7 @@ int runBuild(const BuildArgs& a) {
       const elf::ElfObject& origElf = *keepAlive.back();
       keepAlive.push_back(std::make_unique<elf::ElfObject>(elf::ElfObject::open(uo.patched)));
       const elf::ElfObject& patchedElf = *keepAlive.back();
-      differ::DiffOptions opts = kbuild::unitDiffOptions(profile, uo.unit, symfile);
+      differ::DiffOptions opts = kbuild::unitDiffOptions(profile, uo.unit, symfile, tree.sourceDir());
       UnitDiff d{uo, differ::diffObjects(origElf, patchedElf, opts), {}};
       for (const auto& w : d.result.warnings) fmt::print(stderr, "lp-build: warning: {}: {}\n", uo.unit.source, w);
       for (const auto& f : d.result.functions)

@@ -129,6 +129,7 @@ void addCommands(CLI::App& app, Commands& c) {
   addDiffCommand(app, c.diff);
   addCheckCommand(app, c.check);
   addCiCommand(app, c.ci);
+  addTargetsCommand(app, c.targets);
 }
 
 int runCommand(const CLI::App& app, const Commands& c) {
@@ -136,6 +137,7 @@ int runCommand(const CLI::App& app, const Commands& c) {
   if (app.got_subcommand("diff")) return runDiff(c.diff);
   if (app.got_subcommand("check")) return runCheck(c.check);
   if (app.got_subcommand("ci")) return runCi(c.ci);
+  if (app.got_subcommand("targets")) return runTargets(c.targets);
   return 2;
 }
 

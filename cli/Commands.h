@@ -65,6 +65,12 @@ struct CiArgs {
 void addCiCommand(CLI::App& app, CiArgs& args);
 int runCi(const CiArgs& args);
 
+struct TargetsArgs {
+  bool json = false;
+};
+void addTargetsCommand(CLI::App& app, TargetsArgs& args);
+int runTargets(const TargetsArgs& args);
+
 // Where lp-build's own files are (scripts/, include/, module/runtime/): LPB_DATA_DIR, else
 // ../share/lp-build beside the binary when installed, else the source tree it was built from.
 std::string dataDir();
@@ -80,6 +86,7 @@ struct Commands {
   BuildArgs build;
   CheckArgs check;
   CiArgs ci;
+  TargetsArgs targets;
 };
 void addCommands(CLI::App& app, Commands& c);
 int runCommand(const CLI::App& app, const Commands& c);

@@ -128,6 +128,15 @@ void Differ::resolveExternals() {
                                            : bool(includedSec[ts.shndx]));
       if (t.sym == 0 || inside || externalIndex.count(t.sym) || t.anonymous()) continue;
       if (patched.sections[s].kind == SectionKind::Special && !inKeptEntry(s, r.offset)) continue;
+      // The module's own link or the module loader supplies these (ppc64le's .TOC.).
+      if (!ts.isDefined() && target.isSuppliedToEveryModule(ts.name)) continue;
+      if (target.reachesOnlyWithinModule(r.type)) {
+        refuse("module-relative-reference", displayName(t.sym),
+               fmt::format("{}+0x{:x} reaches {} relative to the patch module's own base (relocation type {}), which "
+                           "cannot reach the running kernel's copy; build the unit with the module code model",
+                           sec.name, r.offset, displayName(t.sym), r.type));
+        continue;
+      }
       ExternalSymbol x;
       x.name = displayName(t.sym);
       uint32_t o = twinOfSym[t.sym];

@@ -19,6 +19,9 @@ struct DiffOptions {
   const elf::ElfObject* symbols = nullptr;          // --symbols (for sympos); default ORIG
   std::string module;                               // --module: the object links into this module
   bool compareTypeLayouts = false;  // refuse struct/union layout and enum value changes (reads DWARF)
+  // The running kernel's source tree, for the architecture's stack-argument rule (it reads
+  // the kernel's livepatch entry code); empty: that rule is not checked.
+  std::string kernelSourceDir;
 };
 
 enum class FunctionStatus { Changed, New, UnchangedButIncluded, Refused };

@@ -51,6 +51,8 @@ class Differ {
   // --- Rules.cpp ---
   void checkRules();
   void checkTypeLayouts();
+  // The architecture's rule for patch targets that receive arguments in their caller's frame.
+  void checkStackArguments();
   void refuse(std::string rule, std::string name, std::string reason);
   void resolveExternals();
 

@@ -97,6 +97,8 @@ void ObjectModel::classifySections() {
       info.kind = SectionKind::Init;
     } else if (s.isExec()) {
       info.kind = SectionKind::Text;  // CodeIsland if no function lives here (decided below)
+    } else if (target.isAlternativeCode(n)) {
+      info.kind = SectionKind::CodeIsland;
     } else if (s.isMergeStrings()) {
       info.kind = SectionKind::Strings;
     } else if (startsWithAny(n, {".rodata", ".data.rel.ro", ".toc", ".srodata"})) {

@@ -50,8 +50,51 @@ bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
 
 }  // namespace
 
+// A function the kernel redirects is entered from the old one's ftrace entry; on some
+// architectures that path moves the stack pointer, and a replacement that reads arguments
+// from its caller's frame would read the wrong ones (Target::checkStackArguments). The
+// parameters come from the patched object's DWARF.
+void Differ::checkStackArguments() {
+  if (!target.hasStackArgumentRule() || opts.kernelSourceDir.empty()) return;
+  std::map<uint32_t, std::string> targets;  // symbol -> its name in the source
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p)
+    if (isPatchTarget(p)) {
+      std::string name = displayName(p);
+      targets[p] = name.substr(0, name.find('.'));  // foo.isra.0 is foo in the DWARF
+    }
+  if (targets.empty()) return;
+  std::set<std::string> names;
+  for (const auto& [p, n] : targets) names.insert(n);
+  std::map<std::string, elf::FunctionSignature> signatures;
+  std::string noDwarf;
+  try {
+    signatures = elf::functionSignatures(patched.elf.path, names);
+  } catch (const elf::InputError& e) {
+    noDwarf = e.what();
+  }
+  std::string rule = std::string(target.name()) + "-stack-args";
+  for (const auto& [p, source] : targets) {
+    auto it = signatures.find(source);
+    if (it == signatures.end()) {
+      refuse(rule, displayName(p),
+             fmt::format("its parameters cannot be read ({}), so lp-build cannot show that the replacement does "
+                         "not read arguments from its caller's frame; build with CONFIG_DEBUG_INFO",
+                         noDwarf.empty() ? "no DWARF entry for " + source : noDwarf));
+      continue;
+    }
+    arch::Target::StackArguments r =
+        target.checkStackArguments(it->second.params, it->second.variadic, opts.kernelSourceDir);
+    if (!r.onStack) continue;
+    if (!r.safe)
+      refuse(rule, displayName(p), "receives arguments on the stack: " + r.reason);
+    else
+      includeReason[p] += "; receives arguments on the stack: " + r.reason;
+  }
+}
+
 void Differ::checkRules() {
   if (opts.compareTypeLayouts) checkTypeLayouts();
+  checkStackArguments();
   const size_t nP = patched.elf.symbols.size();
   for (uint32_t p = 1; p < nP; ++p) {
     const SymbolInfo& info = patched.symbols[p];
@@ -80,9 +123,11 @@ void Differ::checkRules() {
       for (const auto& r : code.relocs) {
         if (r.offset < ps.value || r.offset >= ps.value + ps.size || !target.isBranchReloc(r.type)) continue;
         RelocTarget t = patched.resolve(code, r);
-        bool in = patched.symbols[t.sym].isFunction ? includedSym[t.sym]
-                                                    : patched.sym(t.sym).isDefined() && includedSec[patched.sym(t.sym).shndx];
-        calls.push_back({r.offset, r.type, in, patched.sym(t.sym).name});
+        const elf::Symbol& callee = patched.sym(t.sym);
+        bool in = patched.symbols[t.sym].isFunction ? bool(includedSym[t.sym])
+                  : callee.isDefined()              ? bool(includedSec[callee.shndx])
+                                                    : target.isSuppliedToEveryModule(callee.name);
+        calls.push_back({r.offset, r.type, in, callee.name});
       }
       for (auto& why : target.checkCallsOut(patched.elf, code, ps, calls)) refuse(why.rule, name, why.reason);
       continue;

@@ -3,6 +3,7 @@
 #include <dwarf.h>
 #include <libdwarf.h>
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
@@ -259,7 +260,103 @@ std::string layoutOf(Dwarf_Debug dbg, Dwarf_Die d, bool isEnum) {
   return out;
 }
 
+// The type behind typedefs and qualifiers (the caller deallocates it), or nullptr.
+Dwarf_Die underlyingType(Dwarf_Debug dbg, Dwarf_Die d) {
+  Dwarf_Die t = referencedType(dbg, d);
+  for (int depth = 0; t && depth < 16; ++depth) {
+    Dwarf_Half tag = tagOf(t);
+    if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+        tag != DW_TAG_restrict_type && tag != DW_TAG_atomic_type)
+      return t;
+    Dwarf_Die next = referencedType(dbg, t);
+    dwarf_dealloc_die(t);
+    t = next;
+  }
+  return t;
+}
+
+// The alignment of a type: DW_AT_alignment when the source set one, else its scalar size,
+// else the largest of its members'.
+uint64_t alignmentOf(Dwarf_Debug dbg, Dwarf_Die t, int depth = 0) {
+  if (auto a = numberAttr(t, DW_AT_alignment)) return uint64_t(*a);
+  Dwarf_Half tag = tagOf(t);
+  if (depth > 8) return 8;
+  if (tag == DW_TAG_array_type || (tag != DW_TAG_structure_type && tag != DW_TAG_union_type)) {
+    if (tag != DW_TAG_array_type) return std::min<uint64_t>(byteSize(t).value_or(8), 16);
+    Dwarf_Die e = underlyingType(dbg, t);
+    uint64_t a = e ? alignmentOf(dbg, e, depth + 1) : 1;
+    if (e) dwarf_dealloc_die(e);
+    return a;
+  }
+  uint64_t align = 1;
+  Dwarf_Die m = nullptr;
+  if (dwarf_child(t, &m, nullptr) != DW_DLV_OK) return align;
+  while (m) {
+    if (tagOf(m) == DW_TAG_member)
+      if (Dwarf_Die mt = underlyingType(dbg, m)) {
+        align = std::max(align, alignmentOf(dbg, mt, depth + 1));
+        dwarf_dealloc_die(mt);
+      }
+    Dwarf_Die next = nullptr;
+    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
+    dwarf_dealloc_die(m);
+    m = r == DW_DLV_OK ? next : nullptr;
+  }
+  return align;
+}
+
+ParameterLayout parameterLayout(Dwarf_Debug dbg, Dwarf_Die param) {
+  ParameterLayout p;
+  Dwarf_Die t = underlyingType(dbg, param);
+  if (!t) return {ParameterLayout::Class::Integer, 8, 8};
+  Dwarf_Half tag = tagOf(t);
+  p.size = byteSize(t).value_or(8);
+  p.align = alignmentOf(dbg, t);
+  if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_array_type) {
+    p.cls = ParameterLayout::Class::Aggregate;
+  } else if (tag == DW_TAG_base_type) {
+    auto enc = numberAttr(t, DW_AT_encoding);
+    if (enc && (*enc == DW_ATE_float || *enc == DW_ATE_complex_float)) p.cls = ParameterLayout::Class::Float;
+  }
+  dwarf_dealloc_die(t);
+  return p;
+}
+
+FunctionSignature signatureOf(Dwarf_Debug dbg, Dwarf_Die fn) {
+  FunctionSignature s;
+  Dwarf_Die c = nullptr;
+  if (dwarf_child(fn, &c, nullptr) != DW_DLV_OK) return s;
+  while (c) {
+    Dwarf_Half tag = tagOf(c);
+    if (tag == DW_TAG_formal_parameter) s.params.push_back(parameterLayout(dbg, c));
+    if (tag == DW_TAG_unspecified_parameters) s.variadic = true;
+    Dwarf_Die next = nullptr;
+    int r = dwarf_siblingof_b(dbg, c, true, &next, nullptr);
+    dwarf_dealloc_die(c);
+    c = r == DW_DLV_OK ? next : nullptr;
+  }
+  return s;
+}
+
 }  // namespace
+
+std::map<std::string, FunctionSignature> functionSignatures(const std::string& path,
+                                                            const std::set<std::string>& names) {
+  DwarfFile f(path);
+  if (!f.ok()) throw InputError(path, "has no DWARF debug information");
+  std::map<std::string, FunctionSignature> out;
+  std::set<std::string> defined;
+  f.forEachTopLevel([&](Dwarf_Die d) {
+    if (tagOf(d) != DW_TAG_subprogram) return true;
+    std::string name = nameOf(d);
+    if (!names.count(name) || defined.count(name)) return true;
+    // A definition wins over a prototype (both carry the parameters in C).
+    if (!isDeclaration(d)) defined.insert(name);
+    out[name] = signatureOf(f.dbg(), d);
+    return true;
+  });
+  return out;
+}
 
 std::map<std::string, uint64_t> structSizes(const std::string& path, const std::set<std::string>& names) {
   DwarfFile f(path);

@@ -28,6 +28,21 @@ std::map<std::string, uint64_t> structSizes(const std::string& path, const std::
 // Empty when the object has no DWARF.
 std::map<std::string, std::string> typeLayouts(const std::string& path);
 
+// One parameter of a function as a calling convention sees it.
+struct ParameterLayout {
+  enum class Class { Integer, Float, Aggregate } cls = Class::Integer;
+  uint64_t size = 0, align = 0;  // bytes
+};
+struct FunctionSignature {
+  std::vector<ParameterLayout> params;
+  bool variadic = false;  // ends in `...`
+};
+// The signatures of the named functions defined (or declared) in `path`'s DWARF, keyed by
+// name; names the DWARF does not describe are absent. Throws InputError when `path` has
+// no DWARF.
+std::map<std::string, FunctionSignature> functionSignatures(const std::string& path,
+                                                            const std::set<std::string>& names);
+
 // The DW_AT_name of every compilation unit in `path` (the source files a linked image was
 // built from, as the compiler was given them: "fs/proc/meminfo.c", "../fs/x.c", or
 // absolute). Throws InputError when `path` has no DWARF.

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <fstream>
 #include <fmt/format.h>
 
 namespace lpb::elf {
@@ -92,6 +94,25 @@ ElfObject& ElfObject::operator=(ElfObject&&) noexcept = default;
 
 ElfObject ElfObject::open(const std::string& path) { return load(path, true); }
 ElfObject ElfObject::openAny(const std::string& path) { return load(path, false); }
+
+ElfIdentity readIdentity(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char h[sizeof(Elf64_Ehdr)] = {};
+  if (!in) throw InputError(path, "cannot open");
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  if (in.gcount() < EI_NIDENT || std::memcmp(h, ELFMAG, SELFMAG) != 0) throw InputError(path, "not an ELF file");
+  if (h[EI_CLASS] != ELFCLASS64) throw InputError(path, "wrong ELF class: lp-build needs a 64-bit ELF file");
+  if (in.gcount() < std::streamsize(sizeof h)) throw InputError(path, "truncated ELF header");
+  bool little = h[EI_DATA] == ELFDATA2LSB;
+  if (!little && h[EI_DATA] != ELFDATA2MSB) throw InputError(path, "unknown ELF byte order");
+  auto field = [&](size_t at, unsigned size) {
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; ++i) v |= uint64_t(h[at + (little ? i : size - 1 - i)]) << (8 * i);
+    return v;
+  };
+  return {uint16_t(field(offsetof(Elf64_Ehdr, e_machine), 2)), uint32_t(field(offsetof(Elf64_Ehdr, e_flags), 4)),
+          h[EI_DATA]};
+}
 
 ElfObject ElfObject::load(const std::string& path, bool relocatableOnly) {
   ElfObject obj;

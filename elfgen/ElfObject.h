@@ -63,6 +63,16 @@ struct Symbol {
   bool isDefined() const;  // in a real section of this object
 };
 
+// What the ELF header says about the machine an object is for.
+struct ElfIdentity {
+  uint16_t machine = 0;   // e_machine
+  uint32_t eflags = 0;    // e_flags
+  uint8_t byteOrder = 0;  // ELFDATA2LSB / ELFDATA2MSB
+};
+// Reads only the header of a 64-bit ELF file (a vmlinux is large; this is cheap).
+// Throws InputError naming the file.
+ElfIdentity readIdentity(const std::string& path);
+
 class ElfObject {
  public:
   // Reads and validates a 64-bit relocatable object; throws InputError naming the file.
@@ -80,6 +90,7 @@ class ElfObject {
   std::vector<Symbol> symbols;    // index 0 is the null symbol
   uint32_t symtabIndex = 0;
 
+  ElfIdentity identity() const { return {machine, eflags, byteOrder}; }
   const Section* findSection(std::string_view name) const;
   // The GNU build id (NT_GNU_BUILD_ID note) as hex, or "" when the file has none.
   std::string buildId() const;

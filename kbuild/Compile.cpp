@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 namespace lpb::kbuild {
 
 std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::string& output,
-                                           const std::vector<std::string>& extraIncludes) {
+                                           const std::vector<std::string>& extraIncludes,
+                                           const std::vector<std::string>& extraFlags) {
   std::vector<std::string> args;
   for (size_t i = 0; i < c.compiler.size(); ++i) {
     const std::string& w = c.compiler[i];
@@ -32,6 +33,7 @@ std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::s
       for (const auto& inc : extraIncludes) args.push_back("-I" + inc);
       args.push_back("-ffunction-sections");
       args.push_back("-fdata-sections");
+      args.insert(args.end(), extraFlags.begin(), extraFlags.end());
     }
     args.push_back(w);
   }
@@ -89,7 +91,9 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
     std::string name = flatName(u.object);
     uo.patched = s.workDir + "/patched/" + name;
 
-    std::vector<std::string> origArgs = differCompileArgs(orig, "@OUT@", s.extraIncludes);
+    static const std::vector<std::string> none;
+    const std::vector<std::string>& flags = u.linkedInto == "vmlinux" ? s.vmlinuxUnitFlags : none;
+    std::vector<std::string> origArgs = differCompileArgs(orig, "@OUT@", s.extraIncludes, flags);
     std::string cached;
     if (!s.cacheDir.empty()) {
       cached = s.cacheDir + "/" + name.substr(0, name.size() - 2) + "-" + originalKey(tree, u, origArgs) + ".o";
@@ -105,7 +109,7 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
       opts.push_back(ProcessOptions{orig.cwd, "", true, {}});
       pending.push_back({i, true, tmp, uo.original});
     }
-    jobs.push_back(differCompileArgs(patched, uo.patched, s.extraIncludes));
+    jobs.push_back(differCompileArgs(patched, uo.patched, s.extraIncludes, flags));
     opts.push_back(ProcessOptions{patched.cwd, "", true, {}});
     pending.push_back({i, false, uo.patched, uo.patched});
     out.push_back(std::move(uo));

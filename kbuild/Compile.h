@@ -21,6 +21,8 @@ struct CompileSettings {
   std::string workDir;      // where the patched objects go
   std::string cacheDir;     // where original objects are kept across runs ("" = no cache)
   std::vector<std::string> extraIncludes;  // -I directories added to every compile (lp-build's header)
+  // Added to units linked into vmlinux: the module code model (Target::moduleCodeModelFlags).
+  std::vector<std::string> vmlinuxUnitFlags;
   // A compiler launcher put in front of every compile (ccache, distcc, icecc: --cc-launcher).
   // It is not part of the original-object cache key, and the compiler-identity check still
   // reads the compiler kbuild recorded, which the launcher runs.
@@ -41,8 +43,10 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
                                       const CompileSettings& settings);
 
 // The compile command for `unit` as lp-build runs it (for tools that want the flags).
+// `extraFlags` go just before -c (after kbuild's own, so they win).
 std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::string& output,
-                                           const std::vector<std::string>& extraIncludes);
+                                           const std::vector<std::string>& extraIncludes,
+                                           const std::vector<std::string>& extraFlags = {});
 
 // What every lp-build command compiles with: lp-build's own header directory
 // (`<dataDir>/include`, for <lpb/livepatch.h>) and the original-object cache

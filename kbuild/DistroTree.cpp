@@ -78,7 +78,7 @@ std::string hostTriplet() {
 std::vector<std::string> distroMakeArgs(const std::string& src, const std::string& obj, const arch::Target& target,
                                         const KernelBanner& banner) {
   std::vector<std::string> args = {"make", "-C", src, "O=" + obj, "-s"};
-  args.push_back(fmt::format("ARCH={}", arch::kbuildArch(target)));
+  args.push_back(fmt::format("ARCH={}", target.kbuildArch()));
   std::smatch m;
   static const std::regex cross("^(.*-)(gcc|clang)(-[0-9]+)?$");
   if (std::regex_match(banner.compiler, m, cross)) args.push_back("CROSS_COMPILE=" + m[1].str());

@@ -13,13 +13,15 @@
 
 namespace lpb::kbuild {
 
-// `symbols`: vmlinux for a unit linked into vmlinux, else the built module it links into.
+// `symbols`: vmlinux for a unit linked into vmlinux, else the built module it links into;
+// `sourceDir`: the kernel's source tree.
 inline differ::DiffOptions unitDiffOptions(const KernelProfile& profile, const Unit& unit,
-                                           const elf::ElfObject* symbols) {
+                                           const elf::ElfObject* symbols, const std::string& sourceDir) {
   differ::DiffOptions opts;
   opts.structSizes = profile.structSizes;
   opts.symbols = symbols;
   opts.compareTypeLayouts = true;
+  opts.kernelSourceDir = sourceDir;
   if (unit.linkedInto != "vmlinux") opts.module = unit.linkedInto;
   return opts;
 }

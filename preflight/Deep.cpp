@@ -64,6 +64,8 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
   kbuild::CompileSettings settings = kbuild::standardCompileSettings(s.opts.dataDir, cacheRoot, work + "/objects");
   if (s.opts.dataDir.empty()) settings.extraIncludes.clear();
   if (s.opts.cacheRoot.empty()) settings.cacheDir.clear();
+  if (profile.target)
+    for (std::string_view f : profile.target->moduleCodeModelFlags()) settings.vmlinuxUnitFlags.emplace_back(f);
   std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(s.tree, shadow, units, settings);
 
   // What the source level said.
@@ -95,7 +97,7 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
     }
     elf::ElfObject a = elf::ElfObject::open(o.original);
     elf::ElfObject b = elf::ElfObject::open(o.patched);
-    differ::DiffResult r = differ::diffObjects(a, b, kbuild::unitDiffOptions(profile, o.unit, symbols));
+    differ::DiffResult r = differ::diffObjects(a, b, kbuild::unitDiffOptions(profile, o.unit, symbols, s.tree.sourceDir()));
 
     DeepUnit du;
     du.unit = o.unit.object;

@@ -75,12 +75,14 @@ COMMON_CFLAGS = [
     "-fno-asynchronous-unwind-tables", "-Wall", "-Wno-unused-function",
 ]
 
-# The compiler and the ftrace/code-model flags Linux 6.12 uses on each architecture.
+# The compiler and the ftrace/code-model flags Linux 6.12 uses on each architecture, with
+# the code model lp-build compiles units for a patch module with (ppc64le: vmlinux is
+# -mcmodel=medium, modules -mcmodel=large; arch/PPC64.cpp, moduleCodeModelFlags).
 COMPILERS = {
     "x86_64": (["gcc"],
                ["-pg", "-mfentry", "-mrecord-mcount", "-mno-red-zone", "-mcmodel=kernel"]),
     "ppc64le": (["powerpc64le-linux-gnu-gcc"],
-                ["-mprofile-kernel", "-pg", "-mcmodel=medium", "-mabi=elfv2",
+                ["-mprofile-kernel", "-pg", "-mcmodel=large", "-mabi=elfv2",
                  "-mno-pointers-to-nested-functions"]),
     "aarch64": (["aarch64-linux-gnu-gcc"],
                 ["-fpatchable-function-entry=2", "-mgeneral-regs-only", "-fno-unwind-tables"]),
@@ -244,6 +246,12 @@ class Elf:
             for s in inside:
                 if s.value <= target + bias < s.value + max(s.size, 1):
                     return s.name
+        if sec is not None and sec.name == ".toc":
+            # ppc64le -mcmodel=large: code loads the address from a TOC entry; name what the
+            # entry holds.
+            for off, _, held, held_addend in self.relocs.get(sym.shndx, []):
+                if off == target:
+                    return self.resolve(held, held_addend)
         return sec.name if sec else "?"
 
     def has_ftrace_entry(self, arch, fname):

@@ -6,7 +6,9 @@
 #   lpb_boot SCRIPT LOG FILES  -> initramfs with SCRIPT + FILES, boots it, qemu-run status in $?
 #   lpb_check NAME CMD...      -> counts a check (passes if CMD succeeds); lpb_summary prints "N passed, M failed"
 #
-# Environment: LPB_CACHE (kernel cache root), LPB_TEST_OUT (keep artifacts there
+# Environment: LPB_ARCH (the test kernel's architecture, build-kernel.sh --arch: x86_64 by
+# default; the QEMU machine and busybox then come from `lp-build targets --json`, i.e. from
+# arch/), LPB_CACHE (kernel cache root), LPB_TEST_OUT (keep artifacts there
 # instead of a temp dir that is removed on success), LPB_KEEP=1 (keep the temp dir
 # anyway), LPB_QEMU_TIMEOUT (default 300), LPB_QEMU_QUIET=0 (show the console).
 
@@ -27,7 +29,7 @@ lpb_setup_out() {
 
 lpb_kernel() {
   local t0; t0=$(date +%s)
-  KDIR="$(nice -n 10 "$LPB_KSCRIPTS/build-kernel.sh" | tail -n1)"
+  KDIR="$(nice -n 10 "$LPB_KSCRIPTS/build-kernel.sh" --arch "${LPB_ARCH:-x86_64}" | tail -n1)"
   if [ -z "$KDIR" ] || [ ! -f "$KDIR/.lpb-complete" ]; then echo "kernel build failed" >&2; exit 1; fi
   echo "kernel: $KDIR ($(( $(date +%s) - t0 ))s)" >&2
 }
@@ -38,8 +40,22 @@ lpb_build_module() {
     nice -n 10 make -s -C "$KDIR" M="$1" modules ) >&2
 }
 
+# lpb_machine: exports the LPB_QEMU_* machine and LPB_BUSYBOX of LPB_ARCH's target, as
+# lp-build --verify uses them (nothing for the x86_64 default: qemu-run.sh's defaults).
+lpb_machine() {
+  [ -n "${LPB_ARCH:-}" ] && [ "$LPB_ARCH" != x86_64 ] || return 0
+  [ -z "${LPB_QEMU_SYSTEM:-}" ] || return 0
+  local m; m="$("${LPB_BIN:-$LPB_REPO/build/lp-build}" targets --json |
+    jq -er --arg a "$LPB_ARCH" '.[] | select(.name == $a) | .qemu | [.system, .options, .console, .image, .debian_arch] | join("\t")')" ||
+    { echo "lib.sh: lp-build targets knows no QEMU machine for $LPB_ARCH" >&2; return 1; }
+  IFS=$'\t' read -r LPB_QEMU_SYSTEM LPB_QEMU_MACHINE LPB_QEMU_CONSOLE LPB_QEMU_IMAGE debarch <<<"$m"
+  LPB_BUSYBOX="$("$LPB_KSCRIPTS/fetch-busybox.sh" "$debarch")" || return 1
+  export LPB_QEMU_SYSTEM LPB_QEMU_MACHINE LPB_QEMU_CONSOLE LPB_QEMU_IMAGE LPB_BUSYBOX
+}
+
 lpb_boot() {
   local script="$1" log="$2"; shift 2
+  lpb_machine || return 2
   "$LPB_KSCRIPTS/mkinitramfs.sh" "$OUT/initramfs.cpio.gz" "$script" "$@"
   LPB_QEMU_LOG="$log" LPB_QEMU_QUIET="${LPB_QEMU_QUIET:-1}" \
     "$LPB_KSCRIPTS/qemu-run.sh" "$KDIR" "$OUT/initramfs.cpio.gz" "${LPB_QEMU_TIMEOUT:-300}"

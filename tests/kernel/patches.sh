@@ -32,7 +32,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib.sh"
 # Another catalogue against another kernel (tests/kernel/distro.sh): LPB_CASES (the
 # catalogue), LPB_KERNEL_ARGS (lp-build's kernel options, word-split), LPB_KERNEL_IMAGE
-# (what to boot), LPB_MODULES_DIR (where the modules a case names are: installed-module
+# (what to boot), LPB_ARCH (lib.sh: the test kernel's architecture), LPB_MODULES_DIR (where the modules a case names are: installed-module
 # layout, compressed or not, loaded with their dependencies), LPB_TREE_SRC (the source
 # tree that must stay untouched).
 cases_dir="${LPB_CASES:-$LPB_REPO/testdata/patches}"
@@ -60,6 +60,9 @@ fi
 unset LPB_QEMU_APPEND
 lpb_setup_out
 if [ -n "${LPB_KERNEL_IMAGE:-}" ]; then KDIR="$LPB_KERNEL_IMAGE"; else lpb_kernel; fi
+# Without kernel options lp-build uses its default (x86_64) kernel; another LPB_ARCH's
+# test kernel is named with -s.
+if [ -z "${LPB_KERNEL_ARGS:-}" ] && [ "${LPB_ARCH:-x86_64}" != x86_64 ]; then LPB_KERNEL_ARGS="-s $KDIR"; fi
 read -r -a kernel_args <<<"${LPB_KERNEL_ARGS:-}"
 
 # load_case CASE: the case's settings in expect, rule, modules, late_load.

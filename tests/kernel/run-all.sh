@@ -9,8 +9,9 @@ passed=0; failed=0; skipped=0
 # patches: the end-to-end catalogue (testdata/patches) through `lp-build build`,
 # patches-stacking: -R, replace and several patches in one module;
 # both exit 77 (skipped) while build/lp-build has no `build` command;
-# distro: Debian's own kernel, never built here (testdata/distro), booted in QEMU.
-for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches patches-stacking tree-untouched distro; do
+# distro: Debian's own kernel, never built here (testdata/distro), booted in QEMU;
+# ppc64le: the ppc64le test kernel and its catalogue (testdata/ppc64le) in qemu-system-ppc64.
+for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches patches-stacking tree-untouched distro ppc64le; do
   echo "=== $t"
   "$here/$t.sh"; rc=$?
   if [ "$rc" = 0 ]; then passed=$((passed + 1))

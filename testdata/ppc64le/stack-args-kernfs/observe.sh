@@ -1,0 +1,1 @@
+../../patches/stack-args-kernfs/observe.sh

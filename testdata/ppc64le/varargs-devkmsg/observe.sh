@@ -1,0 +1,1 @@
+../../patches/varargs-devkmsg/observe.sh
