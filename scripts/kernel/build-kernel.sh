@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
 #
-# Usage: scripts/kernel/build-kernel.sh [--arch ARCH] [FRAGMENT]
+# Usage: scripts/kernel/build-kernel.sh [--arch ARCH] [--flavour NAME] [FRAGMENT]
 #        ARCH: x86_64 (default) or ppc64le (cross-built with gcc-powerpc64le-linux-gnu;
 #              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries)
+#        NAME: a second fragment, lpb-ARCH-NAME.config, merged over the first (its lines
+#              win): e.g. --arch ppc64le --flavour Os, tinyconfig's -Os (kernels/ppc64le-Os-<hash>/)
 #        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
 #            copy of its source directory, `make` without O=, the way most people build:
 #            kernels/x86_64-intree-<hash>/; the pre-flight catalogue runs on it too)
@@ -41,6 +43,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source_only=0
 in_tree=0
 if [ "${1:-}" = --arch ]; then ARCH_NAME="${2:?--arch needs x86_64 or ppc64le}"; shift 2; fi
+flavour=
+if [ "${1:-}" = --flavour ]; then flavour="${2:?--flavour needs a name}"; shift 2; fi
 if [ "${1:-}" = --source-only ]; then source_only=1; shift; fi
 if [ "${1:-}" = --in-tree ]; then in_tree=1; shift; fi
 # Per architecture: kbuild's ARCH, the cross prefix, the image QEMU boots.
@@ -52,6 +56,11 @@ esac
 fragment="${1:-$here/lpb-$ARCH_NAME.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
 fragment="$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")"
+fragments=("$fragment")
+if [ -n "$flavour" ]; then
+  fragments+=("$here/lpb-$ARCH_NAME-$flavour.config")
+  [ -f "${fragments[1]}" ] || { echo "build-kernel.sh: no such flavour: ${fragments[1]}" >&2; exit 2; }
+fi
 
 cache="${LPB_CACHE:-/var/cache/lp-build}"
 tarball="${LPB_KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}"
@@ -73,8 +82,10 @@ source=$src_id
 gcc=$cc_id
 ld=$ld_id
 fragment_sha256=$(sha256sum <"$fragment" | cut -c1-64)"
+[ -z "$flavour" ] || info="$info
+flavour=$flavour $(sha256sum <"${fragments[1]}" | cut -c1-64)"
 hash="$(printf '%s\n' "$info" | sha256sum | cut -c1-16)"
-builddir="$cache/kernels/$ARCH_NAME-$hash"
+builddir="$cache/kernels/$ARCH_NAME${flavour:+-$flavour}-$hash"
 [ "$in_tree" = 0 ] || builddir="$cache/kernels/$ARCH_NAME-intree-$hash"
 
 # Fast path: nothing to do.
@@ -143,7 +154,7 @@ fi
 mkdir -p "$builddir"
 rm -f "$builddir/.lpb-complete"
 printf '%s\n' "$info" >"$builddir/lpb-build-info"
-cp "$fragment" "$builddir/lpb-fragment.config"
+cat "${fragments[@]}" >"$builddir/lpb-fragment.config"
 cat >"$builddir/lpb-build-env" <<EOF
 export ARCH=$KARCH
 ${CROSS:+export CROSS_COMPILE=$CROSS}
@@ -157,35 +168,41 @@ EOF
 # (a resumed build keeps its .config and object files).
 if [ ! -f "$builddir/.lpb-configured" ]; then
   t0=$(now)
-  log "configuring $builddir (tinyconfig + $(basename "$fragment"))"
+  log "configuring $builddir (tinyconfig + ${fragments[*]##*/})"
   mk tinyconfig
-  "$srcdir/scripts/kconfig/merge_config.sh" -m -O "$builddir" "$builddir/.config" "$fragment" >&2
+  "$srcdir/scripts/kconfig/merge_config.sh" -m -O "$builddir" "$builddir/.config" "${fragments[@]}" >&2
   mk olddefconfig
   touch "$builddir/.lpb-configured"
   log "configure took $(elapsed "$t0") s"
 fi
 
-# Every option the fragment asks for must have stuck.
-bad=0
+# Every option the fragments ask for must have stuck (a later fragment's line wins).
+declare -A wanted=()
+order=()
 while IFS= read -r line; do
   if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-    sym="${BASH_REMATCH[1]}"; want="${BASH_REMATCH[2]}"
-    got="$(grep -E "^$sym=" "$builddir/.config" | head -n1 | cut -d= -f2- || true)"
-    if [ "$got" != "$want" ]; then
-      log "ERROR: $sym=$want requested, final .config has: ${got:-<not set>}"
-      bad=1
-    fi
+    [ -n "${wanted[${BASH_REMATCH[1]}]+x}" ] || order+=("${BASH_REMATCH[1]}")
+    wanted[${BASH_REMATCH[1]}]="${BASH_REMATCH[2]}"
   elif [[ "$line" =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-    sym="${BASH_REMATCH[1]}"
-    if grep -qE "^$sym=" "$builddir/.config"; then
-      log "ERROR: $sym requested unset, final .config has: $(grep -E "^$sym=" "$builddir/.config")"
-      bad=1
-    fi
+    [ -n "${wanted[${BASH_REMATCH[1]}]+x}" ] || order+=("${BASH_REMATCH[1]}")
+    wanted[${BASH_REMATCH[1]}]="<unset>"
   fi
-done <"$fragment"
+done < <(cat "${fragments[@]}")
+bad=0
+for sym in "${order[@]}"; do
+  want="${wanted[$sym]}"
+  got="$(grep -E "^$sym=" "$builddir/.config" | head -n1 | cut -d= -f2- || true)"
+  if [ "$want" = "<unset>" ] && [ -n "$got" ]; then
+    log "ERROR: $sym requested unset, final .config has: $sym=$got"
+    bad=1
+  elif [ "$want" != "<unset>" ] && [ "$got" != "$want" ]; then
+    log "ERROR: $sym=$want requested, final .config has: ${got:-<not set>}"
+    bad=1
+  fi
+done
 if [ "$bad" != 0 ]; then
   rm -f "$builddir/.lpb-configured"
-  log "config fragment $fragment did not stick (see above); .config left in $builddir"
+  log "config fragment(s) ${fragments[*]} did not stick (see above); .config left in $builddir"
   exit 1
 fi
 

@@ -8,7 +8,7 @@
 #
 # Environment: LPB_ARCH (the test kernel's architecture, build-kernel.sh --arch: x86_64 by
 # default; the QEMU machine and busybox then come from `lp-build targets --json`, i.e. from
-# arch/), LPB_CACHE (kernel cache root), LPB_TEST_OUT (keep artifacts there
+# arch/), LPB_FLAVOUR (build-kernel.sh --flavour: e.g. Os), LPB_CACHE (kernel cache root), LPB_TEST_OUT (keep artifacts there
 # instead of a temp dir that is removed on success), LPB_KEEP=1 (keep the temp dir
 # anyway), LPB_QEMU_TIMEOUT (default 300), LPB_QEMU_QUIET=0 (show the console).
 
@@ -29,7 +29,8 @@ lpb_setup_out() {
 
 lpb_kernel() {
   local t0; t0=$(date +%s)
-  KDIR="$(nice -n 10 "$LPB_KSCRIPTS/build-kernel.sh" --arch "${LPB_ARCH:-x86_64}" | tail -n1)"
+  KDIR="$(nice -n 10 "$LPB_KSCRIPTS/build-kernel.sh" --arch "${LPB_ARCH:-x86_64}" \
+    ${LPB_FLAVOUR:+--flavour "$LPB_FLAVOUR"} | tail -n1)"
   if [ -z "$KDIR" ] || [ ! -f "$KDIR/.lpb-complete" ]; then echo "kernel build failed" >&2; exit 1; fi
   echo "kernel: $KDIR ($(( $(date +%s) - t0 ))s)" >&2
 }

@@ -27,7 +27,8 @@ inline std::vector<Toolchain> toolchains() {
   const std::string common = " -O2 -c -ffreestanding -nostdinc -fno-common -ffunction-sections -fdata-sections -fno-PIE ";
   std::vector<Toolchain> all{
       {"x86_64", "gcc", common + "-mcmodel=kernel -mno-red-zone -pg -mfentry -mrecord-mcount"},
-      {"ppc64le", "powerpc64le-linux-gnu-gcc", common + "-mprofile-kernel -pg -mcmodel=medium"},
+      // ppc64le: the code model lp-build compiles vmlinux units with for a module (arch/PPC64.cpp).
+      {"ppc64le", "powerpc64le-linux-gnu-gcc", common + "-mprofile-kernel -pg -mcmodel=large"},
       {"aarch64", "aarch64-linux-gnu-gcc", common + "-fpatchable-function-entry=2 -mgeneral-regs-only"},
       {"s390x", "s390x-linux-gnu-gcc", common + "-pg -mfentry -mnop-mcount -mrecord-mcount"},
       {"loongarch64", "clang-16 --target=loongarch64-linux-gnu", common + "-pg"},

@@ -158,3 +158,22 @@ TEST_CASE("the GNU build id of a linked image, as readelf shows it") {
   CHECK(elf::ElfObject::openAny(noid).buildId().empty());
   fs::remove_all(dir);
 }
+
+TEST_CASE("readIdentity reads the machine from the header alone, in the file's byte order") {
+  for (const auto& t : lpb::test::toolchains()) {
+    if (t.compiler.empty() || (t.arch != "ppc64le" && t.arch != "s390x")) continue;
+    auto obj = lpb::test::compile(t, "int f(int x) { return x + 1; }\n", "identity");
+    REQUIRE(obj);
+    lpb::elf::ElfIdentity id = lpb::elf::readIdentity(*obj);
+    CHECK(id.machine == (t.arch == "ppc64le" ? EM_PPC64 : EM_S390));
+    CHECK(id.byteOrder == (t.arch == "ppc64le" ? ELFDATA2LSB : ELFDATA2MSB));
+    const lpb::arch::Target* target = lpb::arch::targetFor(id);
+    REQUIRE(target != nullptr);
+    CHECK(target->name() == t.arch);
+  }
+  std::string shortFile = std::filesystem::temp_directory_path() / "lpb-short-elf";
+  std::ofstream(shortFile) << "\x7f" "ELF\x02\x01";
+  CHECK_THROWS_AS(lpb::elf::readIdentity(shortFile), lpb::elf::InputError);
+  CHECK_THROWS_AS(lpb::elf::readIdentity("/nonexistent/vmlinux"), lpb::elf::InputError);
+  std::filesystem::remove(shortFile);
+}

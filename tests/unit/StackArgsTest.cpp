@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "Compile.h"
 #include "arch/Target.h"
 
 namespace fs = std::filesystem;
@@ -131,4 +132,57 @@ TEST_CASE("x86_64's livepatch entry does not move the stack: no stack-argument r
   REQUIRE(x86 != nullptr);
   Target::StackArguments r = x86->checkStackArguments(integers(12), true, "/nonexistent");
   CHECK(r.safe);
+}
+
+// The object-level half of the rule: the differ reads a patch target's parameters from the
+// patched object's DWARF (elf::functionSignatures) and asks the same question.
+TEST_CASE("ppc64le: parameters read from DWARF, as the differ asks the rule") {
+  lpb::test::Toolchain ppc;
+  for (const auto& t : lpb::test::toolchains())
+    if (t.arch == "ppc64le") ppc = t;
+  if (ppc.compiler.empty()) {
+    MESSAGE("skipped: powerpc64le-linux-gnu-gcc is not installed (scripts/install-deps.sh --tests)");
+    return;
+  }
+  ppc.flags += " -g";
+  auto obj = lpb::test::compile(ppc, R"(
+struct pair { long a, b; };
+struct wide { long a; } __attribute__((aligned(16)));
+typedef struct pair pair_t;
+int ten(long a, long b, long c, long d, long e, long f, long g, long h, void *ns, const void *key) { return a + (ns == key); }
+int eight(long a, long b, long c, long d, long e, long f, long g, long h) { return a + h; }
+int logf_(int level, const char *fmt, ...) { return level + (fmt != 0); }
+double mixed(double x, const pair_t p, struct wide w) { return x + p.a + w.a; }
+)", "signatures");
+  REQUIRE(obj);
+  auto sigs = lpb::elf::functionSignatures(*obj, {"ten", "eight", "logf_", "mixed", "absent"});
+  CHECK(sigs.count("absent") == 0);
+  REQUIRE(sigs.count("ten") == 1);
+  CHECK(sigs["ten"].params.size() == 10);
+  CHECK_FALSE(sigs["ten"].variadic);
+  CHECK(sigs["logf_"].variadic);
+  CHECK(sigs["logf_"].params.size() == 2);
+  const auto& m = sigs["mixed"].params;
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].cls == Param::Class::Float);
+  CHECK(m[1].cls == Param::Class::Aggregate);  // through a typedef and const
+  CHECK(m[1].size == 16);
+  CHECK(m[2].align == 16);
+
+  FakeTree tree("arch/powerpc/kernel/trace/ftrace_entry.S", kSeparateStack);
+  const Target& t = ppc64le();
+  CHECK(t.checkStackArguments(sigs["ten"].params, false, tree.root).onStack);
+  CHECK(t.checkStackArguments(sigs["ten"].params, false, tree.root).safe);
+  CHECK_FALSE(t.checkStackArguments(sigs["eight"].params, false, tree.root).onStack);
+  CHECK(t.checkStackArguments(sigs["logf_"].params, true, tree.root).onStack);
+}
+
+TEST_CASE("ppc64le: what every module gets from its own link, never from vmlinux") {
+  const Target& t = ppc64le();
+  for (const char* yes : {".TOC.", "_restgpr0_29", "_savegpr0_14", "_restgpr0_31", "_savevr_20", "_restfpr_31"})
+    CHECK_MESSAGE(t.isSuppliedToEveryModule(yes), yes);
+  for (const char* no : {"TOC.", "_restgpr0_13", "_restgpr0_", "_restgpr0_29x", "_savevr_19", "_restgpr0_032",
+                         "printk", "_restgpr0_32"})
+    CHECK_FALSE_MESSAGE(t.isSuppliedToEveryModule(no), no);
+  CHECK_FALSE(lpb::arch::targetNamed("x86_64")->isSuppliedToEveryModule(".TOC."));
 }
