@@ -9,6 +9,7 @@
 # Budget (issue 3): total <= 1.5 x floor for a one-file patch.
 # Usage: bench/build-patch.sh [LP_BUILD] [REPEAT] [PATCH...]
 #   default patches: the one-file cases proc-string, klp-reloc-global and module-fix
+#   LPB_ARCH=ppc64le: on the ppc64le test kernel (build-kernel.sh --arch ppc64le) instead
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/build/lp-build}
@@ -19,7 +20,7 @@ if [ ${#patches[@]} -eq 0 ]; then
   for c in proc-string klp-reloc-global module-fix; do patches+=("$here/testdata/patches/$c/patch.diff"); done
 fi
 [ -x "$bin" ] || { echo "bench: $bin not built (cmake --build build)" >&2; exit 2; }
-kdir=$("$here/scripts/kernel/build-kernel.sh" 2>/dev/null | tail -n1)
+kdir=$("$here/scripts/kernel/build-kernel.sh" --arch "${LPB_ARCH:-x86_64}" 2>/dev/null | tail -n1)
 src=$(readlink -f "$kdir/source")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -24,7 +24,8 @@ echo "--- -Os (tinyconfig's own)"
 lpb_setup_out
 LPB_FLAVOUR=Os LPB_TEST_OUT="$OUT/Os" "$here/patches.sh" proc-string klp-reloc-global stack-args-kernfs || status=1
 helpers="$(for ko in "$OUT"/Os/cases/*/livepatch-*.ko; do
-  powerpc64le-linux-gnu-objdump -dr "$ko" | grep -oE 'R_PPC64_REL24[[:space:]]+_(save|rest)gpr0_[0-9]+' ; done | sort -u | tr -s ' \t' ' ')"
+  powerpc64le-linux-gnu-objdump -dr "$ko" | grep -oE 'R_PPC64_REL24[[:space:]]+_(save|rest)gpr0_[0-9]+' ; done |
+  awk '{print $2}' | sort -u | tr '\n' ' ')"
 echo "save/restore helper calls in the -Os modules: ${helpers:-none}"
 lpb_check "-Os: a module calls GCC's out-of-line register save/restore helpers" test -n "$helpers"
 lpb_summary ppc64le-Os || status=1
