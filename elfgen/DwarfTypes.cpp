@@ -136,6 +136,19 @@ bool isDeclaration(Dwarf_Die d) {
   return dwarf_hasattr(d, DW_AT_declaration, &has, nullptr) == DW_DLV_OK && has;
 }
 
+// Calls `visit(child)` for each child DIE of `d`, in order, until it returns false.
+void forEachChild(Dwarf_Debug dbg, Dwarf_Die d, const std::function<bool(Dwarf_Die)>& visit) {
+  Dwarf_Die c = nullptr;
+  if (dwarf_child(d, &c, nullptr) != DW_DLV_OK) return;
+  while (c) {
+    bool more = visit(c);
+    Dwarf_Die next = nullptr;
+    int r = more ? dwarf_siblingof_b(dbg, c, true, &next, nullptr) : DW_DLV_NO_ENTRY;
+    dwarf_dealloc_die(c);
+    c = r == DW_DLV_OK ? next : nullptr;
+  }
+}
+
 std::optional<uint64_t> byteSize(Dwarf_Die d) {
   Dwarf_Unsigned n = 0;
   if (dwarf_bytesize(d, &n, nullptr) != DW_DLV_OK) return std::nullopt;
@@ -187,18 +200,12 @@ std::string typeName(Dwarf_Debug dbg, Dwarf_Die d, int depth = 0) {
     case DW_TAG_volatile_type: out = "volatile " + typeName(dbg, t, depth + 1); break;
     case DW_TAG_array_type: {
       std::string dims;
-      Dwarf_Die sub = nullptr;
-      if (dwarf_child(t, &sub, nullptr) == DW_DLV_OK) {
-        while (sub) {
-          auto ub = numberAttr(sub, DW_AT_upper_bound);
-          auto cnt = numberAttr(sub, DW_AT_count);
-          dims += fmt::format("[{}]", cnt ? *cnt : ub ? *ub + 1 : 0);
-          Dwarf_Die next = nullptr;
-          int r = dwarf_siblingof_b(dbg, sub, true, &next, nullptr);
-          dwarf_dealloc_die(sub);
-          sub = r == DW_DLV_OK ? next : nullptr;
-        }
-      }
+      forEachChild(dbg, t, [&](Dwarf_Die sub) {
+        auto ub = numberAttr(sub, DW_AT_upper_bound);
+        auto cnt = numberAttr(sub, DW_AT_count);
+        dims += fmt::format("[{}]", cnt ? *cnt : ub ? *ub + 1 : 0);
+        return true;
+      });
       out = typeName(dbg, t, depth + 1) + dims;
       break;
     }
@@ -222,25 +229,17 @@ Dwarf_Die referencedType(Dwarf_Debug dbg, Dwarf_Die d) {
 
 // "enum:FIRST" for an anonymous enum (the pre-flight checker names them the same way).
 std::string anonymousEnumName(Dwarf_Debug dbg, Dwarf_Die d) {
-  Dwarf_Die m = nullptr;
-  if (dwarf_child(d, &m, nullptr) != DW_DLV_OK) return {};
   std::string out;
-  while (m && out.empty()) {
+  forEachChild(dbg, d, [&](Dwarf_Die m) {
     if (tagOf(m) == DW_TAG_enumerator) out = "enum:" + nameOf(m);
-    Dwarf_Die next = nullptr;
-    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
-    dwarf_dealloc_die(m);
-    m = r == DW_DLV_OK ? next : nullptr;
-  }
-  if (m) dwarf_dealloc_die(m);
+    return out.empty();
+  });
   return out;
 }
 
 std::string layoutOf(Dwarf_Debug dbg, Dwarf_Die d, bool isEnum) {
   std::string out = fmt::format("size={}", byteSize(d).value_or(0));
-  Dwarf_Die m = nullptr;
-  if (dwarf_child(d, &m, nullptr) != DW_DLV_OK) return out;
-  while (m) {
+  forEachChild(dbg, d, [&](Dwarf_Die m) {
     Dwarf_Half t = tagOf(m);
     if (isEnum && t == DW_TAG_enumerator) {
       out += fmt::format(";{}={}", nameOf(m), numberAttr(m, DW_AT_const_value).value_or(0));
@@ -252,11 +251,8 @@ std::string layoutOf(Dwarf_Debug dbg, Dwarf_Die d, bool isEnum) {
       if (bits) out += fmt::format("/{}", *bits);
       out += ":" + typeName(dbg, m);
     }
-    Dwarf_Die next = nullptr;
-    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
-    dwarf_dealloc_die(m);
-    m = r == DW_DLV_OK ? next : nullptr;
-  }
+    return true;
+  });
   return out;
 }
 
@@ -289,19 +285,14 @@ uint64_t alignmentOf(Dwarf_Debug dbg, Dwarf_Die t, int depth = 0) {
     return a;
   }
   uint64_t align = 1;
-  Dwarf_Die m = nullptr;
-  if (dwarf_child(t, &m, nullptr) != DW_DLV_OK) return align;
-  while (m) {
+  forEachChild(dbg, t, [&](Dwarf_Die m) {
     if (tagOf(m) == DW_TAG_member)
       if (Dwarf_Die mt = underlyingType(dbg, m)) {
         align = std::max(align, alignmentOf(dbg, mt, depth + 1));
         dwarf_dealloc_die(mt);
       }
-    Dwarf_Die next = nullptr;
-    int r = dwarf_siblingof_b(dbg, m, true, &next, nullptr);
-    dwarf_dealloc_die(m);
-    m = r == DW_DLV_OK ? next : nullptr;
-  }
+    return true;
+  });
   return align;
 }
 
@@ -324,17 +315,12 @@ ParameterLayout parameterLayout(Dwarf_Debug dbg, Dwarf_Die param) {
 
 FunctionSignature signatureOf(Dwarf_Debug dbg, Dwarf_Die fn) {
   FunctionSignature s;
-  Dwarf_Die c = nullptr;
-  if (dwarf_child(fn, &c, nullptr) != DW_DLV_OK) return s;
-  while (c) {
+  forEachChild(dbg, fn, [&](Dwarf_Die c) {
     Dwarf_Half tag = tagOf(c);
     if (tag == DW_TAG_formal_parameter) s.params.push_back(parameterLayout(dbg, c));
     if (tag == DW_TAG_unspecified_parameters) s.variadic = true;
-    Dwarf_Die next = nullptr;
-    int r = dwarf_siblingof_b(dbg, c, true, &next, nullptr);
-    dwarf_dealloc_die(c);
-    c = r == DW_DLV_OK ? next : nullptr;
-  }
+    return true;
+  });
   return s;
 }
 
