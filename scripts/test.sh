@@ -2,7 +2,8 @@
 # Sets up a fresh Debian 12 machine and runs lp-build's whole test suite: the ctest suite
 # twice (the release build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer),
 # then the kernel tests, which boot the default kernel in QEMU and load the modules
-# `lp-build build` makes from testdata/patches/, then the delivery tests (tests/delivery:
+# `lp-build build` makes from testdata/patches/ (and the same for Debian's own kernel,
+# testdata/distro/, and for the ppc64le test kernels, testdata/ppc64le/), then the delivery tests (tests/delivery:
 # the CI job, its GitLab/GitHub templates, the package).
 # Usage: scripts/test.sh            (from anywhere; needs root or sudo for apt-get)
 set -euo pipefail
