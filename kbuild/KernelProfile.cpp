@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "elfgen/DwarfTypes.h"
+#include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
 namespace lpb::kbuild {
@@ -110,10 +111,14 @@ KernelProfile readKernelProfile(const KernelTree& tree, const elf::ElfObject& vm
     j["key"] = key;
     j["struct_sizes"] = nlohmann::json::object();
     for (const auto& [kind, size] : p.structSizes) j["struct_sizes"][std::string(arch::entryKindName(kind))] = size;
-    std::filesystem::create_directories(cacheDir);
-    std::string tmp = cacheFile + ".tmp";
-    std::ofstream(tmp) << j.dump(2) << "\n";
-    std::filesystem::rename(tmp, cacheFile);
+    std::error_code ec;
+    std::filesystem::create_directories(cacheDir, ec);
+    try {
+      // (concurrent builds each write a whole file; the last rename wins)
+      writeFileAtomically(cacheFile, j.dump(2) + "\n");
+    } catch (const elf::InputError&) {
+      // A profile cache that cannot be written only makes the next build read vmlinux again.
+    }
   }
   return p;
 }
