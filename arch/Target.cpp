@@ -89,8 +89,6 @@ uint32_t Target::wordLE(std::span<const uint8_t> b) {
 
 bool Target::callMustStayLocal(const elf::Section&, const elf::Reloc&) const { return false; }
 
-bool Target::isSuppliedToEveryModule(std::string_view) const { return false; }
-
 const SpecialSection* Target::findSpecial(std::string_view sectionName) const {
   for (const auto& s : specialSections())
     if (s.name == sectionName) return &s;

@@ -137,7 +137,7 @@ class Target {
   // never from vmlinux? (ppc64le: `.TOC.`, and GCC's out-of-line register save/restore
   // helpers.) The differ leaves such references undefined for kbuild and the loader, and a
   // branch to one stays inside the patch module.
-  virtual bool isSuppliedToEveryModule(std::string_view name) const;
+  virtual bool isSuppliedToEveryModule(std::string_view) const { return false; }
 
   // --- helpers for architectures with fixed-width, little-endian instructions ---
   static std::vector<Insn> fixedWidth(const elf::Section& code, unsigned width);

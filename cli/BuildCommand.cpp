@@ -308,8 +308,8 @@ int runBuild(const BuildArgs& a) {
     auto compileStart = Clock::now();
     kbuild::CompileSettings cs = kbuild::standardCompileSettings(dataDir(), cache, workDir);
     cs.launcher = launcher;
-    if (const arch::Target* target = arch::targetFor(elf::readIdentity(tree.vmlinuxPath())))
-      for (std::string_view f : target->moduleCodeModelFlags()) cs.vmlinuxUnitFlags.emplace_back(f);
+    // (From vmlinux's header alone: the whole of it is read while the compiler runs.)
+    cs.target = arch::targetFor(elf::readIdentity(tree.vmlinuxPath()));
     cs.jobs = a.jobs ? a.jobs : std::max(1u, unsigned(::sysconf(_SC_NPROCESSORS_ONLN)));
     cs.progress = [&](const std::string& what) { progress.step("compile", what); };
     std::future<std::vector<kbuild::UnitObjects>> compiling;

@@ -91,8 +91,9 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
     std::string name = flatName(u.object);
     uo.patched = s.workDir + "/patched/" + name;
 
-    static const std::vector<std::string> none;
-    const std::vector<std::string>& flags = u.linkedInto == "vmlinux" ? s.vmlinuxUnitFlags : none;
+    std::vector<std::string> flags;
+    if (s.target && u.linkedInto == "vmlinux")
+      for (std::string_view f : s.target->moduleCodeModelFlags()) flags.emplace_back(f);
     std::vector<std::string> origArgs = differCompileArgs(orig, "@OUT@", s.extraIncludes, flags);
     std::string cached;
     if (!s.cacheDir.empty()) {

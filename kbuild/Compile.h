@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/Target.h"
 #include "kbuild/KernelTree.h"
 #include "kbuild/Patch.h"
 
@@ -21,8 +22,9 @@ struct CompileSettings {
   std::string workDir;      // where the patched objects go
   std::string cacheDir;     // where original objects are kept across runs ("" = no cache)
   std::vector<std::string> extraIncludes;  // -I directories added to every compile (lp-build's header)
-  // Added to units linked into vmlinux: the module code model (Target::moduleCodeModelFlags).
-  std::vector<std::string> vmlinuxUnitFlags;
+  // The tree's architecture: units linked into vmlinux get its module code model
+  // (Target::moduleCodeModelFlags). nullptr: kbuild's commands as they are.
+  const arch::Target* target = nullptr;
   // A compiler launcher put in front of every compile (ccache, distcc, icecc: --cc-launcher).
   // It is not part of the original-object cache key, and the compiler-identity check still
   // reads the compiler kbuild recorded, which the launcher runs.

@@ -64,8 +64,7 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
   kbuild::CompileSettings settings = kbuild::standardCompileSettings(s.opts.dataDir, cacheRoot, work + "/objects");
   if (s.opts.dataDir.empty()) settings.extraIncludes.clear();
   if (s.opts.cacheRoot.empty()) settings.cacheDir.clear();
-  if (profile.target)
-    for (std::string_view f : profile.target->moduleCodeModelFlags()) settings.vmlinuxUnitFlags.emplace_back(f);
+  settings.target = profile.target;
   std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(s.tree, shadow, units, settings);
 
   // What the source level said.
