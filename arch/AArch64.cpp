@@ -33,7 +33,18 @@ class AArch64 final : public Target {
  public:
   std::string_view name() const override { return "aarch64"; }
   std::string_view kbuildArch() const override { return "arm64"; }
+  std::span<const std::string_view> notKernelDirectories() const override {
+    static constexpr std::array<std::string_view, 3> dirs{"boot/", "kernel/vdso/", "kernel/vdso32/"};
+    return dirs;
+  }
   uint16_t machine() const override { return EM_AARCH64; }
+  // QEMU's generic virt board; its UART is a PL011 (ttyAMA0). `-cpu max` has every
+  // extension the kernel may use; the board hands the kernel a KASLR seed.
+  const QemuMachine* qemuMachine() const override {
+    static constexpr QemuMachine m{"qemu-system-aarch64", "-M virt -cpu max -m 1024", "ttyAMA0",
+                                   "arch/arm64/boot/Image", "arm64"};
+    return &m;
+  }
 
   bool isBranchReloc(uint32_t type) const override {
     return type == R_AARCH64_CALL26 || type == R_AARCH64_JUMP26;

@@ -45,6 +45,10 @@ class LoongArch64 final : public Target {
  public:
   std::string_view name() const override { return "loongarch64"; }
   std::string_view kbuildArch() const override { return "loongarch"; }
+  std::span<const std::string_view> notKernelDirectories() const override {
+    static constexpr std::array<std::string_view, 2> dirs{"boot/", "vdso/"};
+    return dirs;
+  }
   uint16_t machine() const override { return EM_LOONGARCH; }
 
   bool isBranchReloc(uint32_t type) const override { return type == kRelocB26 || type == kRelocCall36; }

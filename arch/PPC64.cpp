@@ -83,6 +83,10 @@ class PPC64le final : public Target {
  public:
   std::string_view name() const override { return "ppc64le"; }
   std::string_view kbuildArch() const override { return "powerpc"; }
+  std::span<const std::string_view> notKernelDirectories() const override {
+    static constexpr std::array<std::string_view, 3> dirs{"boot/", "kernel/vdso/", "purgatory/"};
+    return dirs;
+  }
   uint16_t machine() const override { return EM_PPC64; }
   // Only the little-endian ELFv2 ABI (ppc64le) has kernel livepatch support.
   bool accepts(const elf::ElfIdentity& id) const override { return id.byteOrder == ELFDATA2LSB; }
@@ -170,6 +174,7 @@ class PPC64le final : public Target {
   // The alternative instructions of CPU/MMU/firmware feature sections (asm/feature-fixups.h:
   // one __ftr_alt_<label> section per site), which the fixup entries point at.
   bool isAlternativeCode(std::string_view name) const override { return name.starts_with("__ftr_alt_"); }
+  bool isReadOnlyDataSection(std::string_view name) const override { return name.starts_with(".toc"); }
 
   // ELFv2 passes the first eight doublewords of arguments in r3-r10 (floating point ones in
   // f1-f13, each still using up a doubleword position); an aggregate takes as many

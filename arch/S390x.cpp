@@ -40,6 +40,10 @@ class S390x final : public Target {
  public:
   std::string_view name() const override { return "s390x"; }
   std::string_view kbuildArch() const override { return "s390"; }
+  std::span<const std::string_view> notKernelDirectories() const override {
+    static constexpr std::array<std::string_view, 4> dirs{"boot/", "kernel/vdso64/", "kernel/vdso32/", "purgatory/"};
+    return dirs;
+  }
   uint16_t machine() const override { return EM_S390; }
 
   bool isBranchReloc(uint32_t type) const override { return type == R_390_PLT32DBL || type == R_390_PC32DBL; }

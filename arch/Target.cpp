@@ -125,6 +125,20 @@ const Target* targetFor(const elf::ElfIdentity& id) {
   return nullptr;
 }
 
+bool isInArchNotKernelDirectory(std::string_view object) {
+  if (!object.starts_with("arch/")) return false;
+  std::string_view rest = object.substr(5);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view archDir = rest.substr(0, slash), inArch = rest.substr(slash + 1);
+  for (const Target* t : allTargets()) {
+    if (t->kbuildArch() != archDir) continue;
+    for (std::string_view d : t->notKernelDirectories())
+      if (inArch.starts_with(d)) return true;
+  }
+  return false;
+}
+
 const Target* targetNamed(std::string_view name) {
   for (const Target* t : allTargets())
     if (t->name() == name) return t;

@@ -139,6 +139,11 @@ class Target {
   // branch to one stays inside the patch module.
   virtual bool isSuppliedToEveryModule(std::string_view) const { return false; }
 
+  // Directories under arch/<kbuildArch>/ whose objects kbuild compiles but links into
+  // neither vmlinux nor a module: the boot stub, the vDSO, purgatory (relative to that
+  // directory, each ending in '/'). A fix there cannot be live patched.
+  virtual std::span<const std::string_view> notKernelDirectories() const { return {}; }
+
   // --- helpers for architectures with fixed-width, little-endian instructions ---
   static std::vector<Insn> fixedWidth(const elf::Section& code, unsigned width);
   static uint32_t wordLE(std::span<const uint8_t> bytes);
@@ -152,6 +157,12 @@ class Target {
   // code at boot or load (ppc64le's __ftr_alt_* feature alternatives, which are not even
   // executable). They come along whole when a kept special-section entry refers to them.
   virtual bool isAlternativeCode(std::string_view) const { return false; }
+  // Sections of constants the architecture's code model adds beside .rodata (ppc64le's
+  // .toc: the addresses code loads through r2). Read-only data to the differ.
+  virtual bool isReadOnlyDataSection(std::string_view) const { return false; }
+  // Symbols the compiler puts in front of a function, in its section, that belong to it
+  // (x86_64's __pfx_ padding and __cfi_ type hash before each function's entry).
+  virtual bool isFunctionPrefixSymbol(std::string_view) const { return false; }
   // The architecture's entry for a section name, else the common one, else nullptr.
   const SpecialSection* findSpecial(std::string_view sectionName) const;
   // Default struct size for `kind` on this architecture's 6.12 kernels (0 if unknown).
@@ -182,5 +193,8 @@ const Target* targetFor(const elf::ElfIdentity& id);
 inline const Target* targetFor(const elf::ElfObject& obj) { return targetFor(obj.identity()); }
 // The target called `name` ("x86_64", "ppc64le", ...), or nullptr.
 const Target* targetNamed(std::string_view name);
+// Is `object` (a path relative to a kernel tree, "arch/x86/boot/cpu.o") in one of the
+// notKernelDirectories of the architecture whose arch/ directory it is under?
+bool isInArchNotKernelDirectory(std::string_view object);
 
 }  // namespace lpb::arch

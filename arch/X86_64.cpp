@@ -53,6 +53,15 @@ class X86_64 final : public Target {
  public:
   std::string_view name() const override { return "x86_64"; }
   std::string_view kbuildArch() const override { return "x86"; }
+  // -fpatchable-function-entry=N,N (CALL_PADDING) puts N bytes of padding before every
+  // function, named __pfx_<fn>; kCFI puts the type hash there as __cfi_<fn>.
+  bool isFunctionPrefixSymbol(std::string_view name) const override {
+    return name.starts_with("__pfx_") || name.starts_with("__cfi_");
+  }
+  std::span<const std::string_view> notKernelDirectories() const override {
+    static constexpr std::array<std::string_view, 4> dirs{"boot/", "entry/vdso/", "realmode/", "purgatory/"};
+    return dirs;
+  }
   uint16_t machine() const override { return EM_X86_64; }
   const QemuMachine* qemuMachine() const override {
     static constexpr QemuMachine m{"qemu-system-x86_64", "-m 512", "ttyS0", "arch/x86/boot/bzImage", "amd64"};

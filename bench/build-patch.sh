@@ -9,7 +9,7 @@
 # Budget (issue 3): total <= 1.5 x floor for a one-file patch.
 # Usage: bench/build-patch.sh [LP_BUILD] [REPEAT] [PATCH...]
 #   default patches: the one-file cases proc-string, klp-reloc-global and module-fix
-#   LPB_ARCH=ppc64le: on the ppc64le test kernel (build-kernel.sh --arch ppc64le) instead
+#   LPB_ARCH=ppc64le or aarch64: on that architecture's test kernel (build-kernel.sh --arch)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/build/lp-build}
@@ -17,7 +17,12 @@ repeat=${2:-7}
 shift $(( $# > 2 ? 2 : $# ))
 patches=("$@")
 if [ ${#patches[@]} -eq 0 ]; then
-  for c in proc-string klp-reloc-global module-fix; do patches+=("$here/testdata/patches/$c/patch.diff"); done
+  # The architecture's own catalogue where it has its own version of a case (aarch64's
+  # module-fix is for Linux 7.3's binfmt_misc), else the x86_64 one.
+  for c in proc-string klp-reloc-global module-fix; do
+    d="$here/testdata/${LPB_ARCH:-x86_64}/$c"; [ -d "$d" ] || d="$here/testdata/patches/$c"
+    patches+=("$d/patch.diff")
+  done
 fi
 [ -x "$bin" ] || { echo "bench: $bin not built (cmake --build build)" >&2; exit 2; }
 kdir=$("$here/scripts/kernel/build-kernel.sh" --arch "${LPB_ARCH:-x86_64}" 2>/dev/null | tail -n1)

@@ -101,8 +101,7 @@ void ObjectModel::classifySections() {
       info.kind = SectionKind::CodeIsland;
     } else if (s.isMergeStrings()) {
       info.kind = SectionKind::Strings;
-    } else if (startsWithAny(n, {".rodata", ".data.rel.ro", ".toc", ".srodata"})) {
-      // .toc (ppc64) holds the addresses code loads through r2: read-only constants.
+    } else if (startsWithAny(n, {".rodata", ".data.rel.ro", ".srodata"}) || target.isReadOnlyDataSection(n)) {
       info.kind = SectionKind::ReadOnly;
     } else if (startsWithAny(n, {".data", ".bss", ".ref.data", ".sdata", ".sbss", ".tdata", ".tbss"}) ||
                s.type == SHT_NOBITS) {
@@ -122,7 +121,7 @@ void ObjectModel::classifySymbols() {
     if (s.type == STT_FILE && fileName.empty()) fileName = s.name;
     if (s.type != STT_SECTION && s.type != STT_FILE && !s.name.empty()) byName_.emplace(s.name, s.index);
     info.baseName = stripNumbering(s.name);
-    if (info.isFunction && (s.name.starts_with("__pfx_") || s.name.starts_with("__cfi_"))) info.isPrefix = true;
+    if (info.isFunction && target.isFunctionPrefixSymbol(s.name)) info.isPrefix = true;
     if (info.isObject && s.bind == STB_LOCAL && s.isDefined()) {
       std::string_view secName = elf.sections[s.shndx].name;
       if (isSpecialStaticName(s.name) || secName == ".data.once" || secName == "__dyndbg" ||
@@ -135,7 +134,7 @@ void ObjectModel::classifySymbols() {
     if (s.type == STT_SECTION && s.isDefined() && !sections[s.shndx].sectionSymbol)
       sections[s.shndx].sectionSymbol = s.index;
   }
-  // Prefix symbols (x86 __pfx_foo / __cfi_foo) precede their function in the same section.
+  // Prefix symbols (Target::isFunctionPrefixSymbol) precede their function in the same section.
   for (auto& s : elf.symbols) {
     SymbolInfo& info = symbols[s.index];
     if (!info.isPrefix) continue;

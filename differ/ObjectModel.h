@@ -36,7 +36,7 @@ struct SymbolInfo {
   bool isObject = false;
   bool isStaticLocal = false;   // a function's static variable (GCC `name.N`, Clang `func.name`)
   bool isSpecialStatic = false; // compiler/kernel bookkeeping statics never paired (__warned, __key...)
-  bool isPrefix = false;        // x86 __pfx_/__cfi_ padding symbol that belongs to the next function
+  bool isPrefix = false;        // belongs to the next function (Target::isFunctionPrefixSymbol)
   std::string baseName;         // name without compiler numbering, for pairing
   int32_t parent = -1;          // .cold/.part child: its parent function
   bool isColdPiece = false;     // a .cold child: no entry of its own, reached only from its parent

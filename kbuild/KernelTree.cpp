@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "arch/Target.h"
 #include "elfgen/ElfObject.h"
 #include "kbuild/DistroTree.h"
 #include "kbuild/Files.h"
@@ -226,12 +227,13 @@ std::optional<Unit> BuiltTree::unitForSource(const KernelTree& tree, const std::
 
 bool BuiltTree::isInKernel(const std::string& object) const {
   // Host programs, the boot stub and the vDSO are compiled by kbuild too, but are not
-  // part of vmlinux or a module; their objects sit in known places.
+  // part of vmlinux or a module; their objects sit in known places (the architecture's
+  // own under arch/, which the targets name).
   if (moduleOfObject_.count(object)) return true;
-  static const char* const notKernel[] = {"scripts/", "arch/x86/boot/", "arch/x86/entry/vdso/", "arch/x86/realmode/",
-                                          "arch/x86/purgatory/", "tools/", "usr/", "samples/"};
+  static const char* const notKernel[] = {"scripts/", "tools/", "usr/", "samples/"};
   for (const char* p : notKernel)
     if (object.starts_with(p)) return false;
+  if (arch::isInArchNotKernelDirectory(object)) return false;
   return !object.ends_with(".mod.o") && object.find("/.tmp_") == std::string::npos;
 }
 

@@ -25,7 +25,7 @@ namespace lpb::module {
 namespace {
 
 // Bump when the recorded format or the probe changes.
-constexpr int kRecipeFormat = 5;
+constexpr int kRecipeFormat = 6;
 
 // The probe module. Its name has both spellings kbuild uses (dash in file names,
 // underscore in KBUILD_MODNAME) so that each can be told apart and replaced.
@@ -56,8 +56,9 @@ std::string unescapeMake(std::string_view s) {
   return out;
 }
 
-// The command kbuild recorded for `target` (an absolute path in the probe directory);
-// empty when it recorded none.
+// The command kbuild recorded in `dir`/.`file`.cmd for `target` (a path as kbuild names
+// it: absolute before Linux 6.13, relative to the module directory since); empty when it
+// recorded none.
 std::string savedCommand(const std::string& dir, const std::string& file, const std::string& target) {
   std::string text = kbuild::readFile(dir + "/." + file + ".cmd");
   std::string key = "savedcmd_" + target + " := ";
@@ -145,14 +146,16 @@ std::string loadedContent(const std::string& path) {
 
 // Records the precompiled-header path for the .mod.o compile, or leaves it empty.
 void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::string& objDir) {
-  std::string probeModO = probe + "/" + kProbeFile + ".mod.o";
-  std::string probeModC = probe + "/" + kProbeFile + ".mod.c";
+  // The .mod.o and .mod.c as the recorded command names them.
+  std::string probeModO = r.pathInModule(probe, std::string(kProbeFile) + ".mod.o");
+  std::string probeModC = r.pathInModule(probe, std::string(kProbeFile) + ".mod.c");
+  const std::string cwd = r.workingDirectory(probe, objDir);
   std::string plain = instantiate(r.compileModC, probe, kProbeFile);
   std::vector<std::string> steps = kbuild::splitShellSteps(plain);
   if (steps.size() != 1) return;
   std::vector<std::string> argv = kbuild::splitShellWords(steps[0]);
 
-  std::string modC = kbuild::readFile(probeModC);
+  std::string modC = kbuild::readFile(probe + "/" + kProbeFile + ".mod.c");
   r.modCIncludes = leadingIncludes(modC);
   std::string prelude = "/* The fixed start of every modpost .mod.c, precompiled once per tree by lp-build. */\n";
   std::vector<std::string> common;  // argv without the forced includes and the dependency file
@@ -182,7 +185,7 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
   make.insert(make.end() - 1, {"-x", "c-header"});
   make.insert(make.end() - 1, "-fdebug-prefix-map=" + r.dir + "=.");  // a .rec-<pid> directory, renamed later
   kbuild::ProcessOptions o;
-  o.cwd = objDir;
+  o.cwd = cwd;
   if (kbuild::runProcess(make, o).status != 0) return;
   for (auto& w : use) {
     if (w == probeModO) w = "@OUT@";
@@ -193,7 +196,7 @@ void recordPrecompiledModC(LinkRecipe& r, const std::string& probe, const std::s
   // The check: the probe's .mod.c under another name, both ways, must agree.
   std::string checkModC = probe + "/" + kCheckFile + ".mod.c";
   std::ofstream(checkModC) << modC;
-  if (runShell(instantiate(r.compileModC, probe, kCheckFile), objDir).status != 0) return;
+  if (runShell(instantiate(r.compileModC, probe, kCheckFile), cwd).status != 0) return;
   LinkRecipe candidate = r;
   candidate.compileModCPrecompiled = use;
   // Same file name as modpost's, in a directory of its own: the name is in the object.
@@ -286,6 +289,7 @@ std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::str
     r.modCIncludes = j.at("mod_c_includes");
     r.notReplayable = j.at("not_replayable");
     r.hasModuleCommon = j.at("module_common");
+    r.runsInModuleDir = j.at("runs_in_module_dir");
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // damaged: recorded again
   }
@@ -335,8 +339,12 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
     throw elf::InputError(probe + "/kbuild.log", fmt::format("kbuild could not build lp-build's probe module: {}",
                                                              kbuild::firstErrorLine(res.output)));
 
+  // Linux 6.13 and later run an external module's commands from its directory and name
+  // its files relative to it; earlier ones from the tree, naming them by absolute path.
+  r.runsInModuleDir = savedCommand(probe, "lpb-table.o", probe + "/lpb-table.o").empty() &&
+                      !savedCommand(probe, "lpb-table.o", "lpb-table.o").empty();
   auto recorded = [&](const std::string& cmdFile, const std::string& target) {
-    std::string c = savedCommand(probe, cmdFile, probe + "/" + target);
+    std::string c = savedCommand(probe, cmdFile, r.pathInModule(probe, target));
     if (c.empty() && r.notReplayable.empty())
       r.notReplayable = fmt::format("kbuild keeps no command line for {} (in .{}.cmd)", target, cmdFile);
     replaceAll(c, probe, "@DIR@");
@@ -370,7 +378,8 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
                       {"compile_mod_c_precompiled", r.compileModCPrecompiled},
                       {"mod_c_includes", r.modCIncludes},
                       {"not_replayable", r.notReplayable},
-                      {"module_common", r.hasModuleCommon}};
+                      {"module_common", r.hasModuleCommon},
+                      {"runs_in_module_dir", r.runsInModuleDir}};
   fs::remove_all(probe);
   std::ofstream(r.dir + "/recipe.json") << j.dump(2) << "\n";
   // An incomplete or outdated directory under the final name goes first (we hold the lock).

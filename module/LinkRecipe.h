@@ -55,6 +55,17 @@ struct LinkRecipe {
   // recorded either way, and the module is then linked by `make M=` per patch.
   std::string notReplayable;
   bool hasModuleCommon = false;    // kbuild links .module-common.o (Linux 6.11 and later)
+  // kbuild ran the commands from the module directory and named the module's files
+  // relative to it (Linux 6.13 and later); before, from the tree's object directory, with
+  // absolute paths. The replay does the same.
+  bool runsInModuleDir = false;
+  // `file` of module directory `dir` as the commands name it, and where they run.
+  std::string pathInModule(const std::string& dir, const std::string& file) const {
+    return runsInModuleDir ? file : dir + "/" + file;
+  }
+  std::string workingDirectory(const std::string& dir, const std::string& objDir) const {
+    return runsInModuleDir ? dir : objDir;
+  }
   std::string runtimeObject() const { return dir + "/lpb-runtime.o"; }
   std::string moduleCommonObject() const { return dir + "/module-common.o"; }
 };

@@ -147,14 +147,14 @@ void linkWithRecipe(const LinkRecipe& recipe, const ModuleSpec& spec, const std:
   {
     // What kbuild's rules would have written: the module's object list and modules.order.
     std::ofstream mod(fmt::format("{}/{}.mod", dir, name));
-    for (const auto& m : members) mod << dir << "/" << m << "\n";
-    std::ofstream(dir + "/modules.order") << fmt::format("{}/{}.o\n", dir, name);
+    for (const auto& m : members) mod << (recipe.runsInModuleDir ? "./" + m : dir + "/" + m) << "\n";
+    std::ofstream(dir + "/modules.order") << recipe.pathInModule(dir, name + ".o") << "\n";
   }
 
   std::string log;
   auto step = [&](const std::string& what, const std::vector<std::string>& argv) {
     kbuild::ProcessOptions o;
-    o.cwd = objDir;
+    o.cwd = recipe.workingDirectory(dir, objDir);
     kbuild::ProcessResult r = kbuild::runProcess(argv, o);
     log += fmt::format("== {}\n", what);
     for (const auto& w : argv) log += w + " ";
@@ -169,7 +169,7 @@ void linkWithRecipe(const LinkRecipe& recipe, const ModuleSpec& spec, const std:
     step(what, {"/bin/sh", "-c", instantiate(command, dir, name)});
   };
   shell("compile of the patch table", recipe.compileTable);
-  std::ofstream(dir + "/.lpb-table.o.cmd") << fmt::format("savedcmd_{}/lpb-table.o := lp-build\n", dir);
+  std::ofstream(dir + "/.lpb-table.o.cmd") << fmt::format("savedcmd_{} := lp-build\n", recipe.pathInModule(dir, "lpb-table.o"));
   shell("link and objtool", recipe.link);
   shell("modpost", recipe.modpost);
   std::string modText = kbuild::readFile(dir + "/" + name + ".mod.c");
@@ -200,7 +200,7 @@ ModuleResult buildPatchModule(const LinkRecipe& recipe, const std::string& runti
   // modpost reads the kbuild record of every object of the module (for CRCs of exports).
   for (const auto& m : members)
     if (m != "lpb-table.o")
-      std::ofstream(fmt::format("{}/.{}.cmd", dir, m)) << fmt::format("savedcmd_{}/{} := lp-build\n", dir, m);
+      std::ofstream(fmt::format("{}/.{}.cmd", dir, m)) << fmt::format("savedcmd_{} := lp-build\n", recipe.pathInModule(dir, m));
 
   if (link.useMake || !recipe.notReplayable.empty()) linkWithMake(spec, members, objDir, dir, link);
   else linkWithRecipe(recipe, spec, members, objDir, dir);

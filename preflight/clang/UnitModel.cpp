@@ -21,6 +21,7 @@
 #include <llvm/Option/ArgList.h>
 #include <llvm/Option/OptTable.h>
 #include <llvm/Support/FileSystem.h>
+#include <llvm/TargetParser/Host.h>
 
 #include <map>
 #include <set>
@@ -55,12 +56,12 @@ bool isCodegenOnlyGccFlag(const std::string& a) {
 }
 
 // The target triple from the compiler name: "powerpc64le-linux-gnu-gcc" -> powerpc64le-linux-gnu;
-// a plain "gcc" compiles for the machine lp-build runs on.
+// a plain "gcc" compiles for the machine lp-build runs on, whose triple LLVM knows.
 std::string tripleFromCompiler(const std::string& compiler) {
   std::string base = compiler.substr(compiler.rfind('/') + 1);
   auto dash = base.rfind('-');
   if (dash != std::string::npos && base.find("-linux-") != std::string::npos) return base.substr(0, dash);
-  return "x86_64-linux-gnu";
+  return llvm::sys::getDefaultTargetTriple();
 }
 
 class ErrorCollector : public clang::DiagnosticConsumer {

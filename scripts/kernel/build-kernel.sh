@@ -2,8 +2,11 @@
 # Builds (once, cached) the small x86_64 test kernel lp-build's tests boot.
 #
 # Usage: scripts/kernel/build-kernel.sh [--arch ARCH] [--flavour NAME] [FRAGMENT]
-#        ARCH: x86_64 (default) or ppc64le (cross-built with gcc-powerpc64le-linux-gnu;
-#              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries)
+#        ARCH: x86_64 (default), ppc64le (cross-built with gcc-powerpc64le-linux-gnu;
+#              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries) or aarch64
+#              (Linux 7.3 from trixie-backports, scripts/kernel/fetch-kernel-source.sh, since
+#              6.12 has no arm64 livepatch; gcc-aarch64-linux-gnu; booted by
+#              qemu-system-aarch64 -M virt)
 #        NAME: a second fragment, lpb-ARCH-NAME.config, merged over the first (its lines
 #              win): e.g. --arch ppc64le --flavour Os, tinyconfig's -Os (kernels/ppc64le-Os-<hash>/)
 #        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
@@ -15,7 +18,8 @@
 #
 # Environment:
 #   LPB_CACHE            cache root (default /var/cache/lp-build)
-#   LPB_KERNEL_TARBALL   kernel source tarball (default /usr/src/linux-source-6.12.tar.xz)
+#   LPB_KERNEL_TARBALL   kernel source tarball (default /usr/src/linux-source-6.12.tar.xz;
+#                        for aarch64, linux-source-7.3 as fetch-kernel-source.sh prints it)
 #   LPB_JOBS             parallel jobs (default $(nproc))
 #
 # Cache layout:
@@ -42,16 +46,18 @@ ARCH_NAME=x86_64
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source_only=0
 in_tree=0
-if [ "${1:-}" = --arch ]; then ARCH_NAME="${2:?--arch needs x86_64 or ppc64le}"; shift 2; fi
+if [ "${1:-}" = --arch ]; then ARCH_NAME="${2:?--arch needs x86_64, ppc64le or aarch64}"; shift 2; fi
 flavour=
 if [ "${1:-}" = --flavour ]; then flavour="${2:?--flavour needs a name}"; shift 2; fi
 if [ "${1:-}" = --source-only ]; then source_only=1; shift; fi
 if [ "${1:-}" = --in-tree ]; then in_tree=1; shift; fi
-# Per architecture: kbuild's ARCH, the cross prefix, the image QEMU boots.
+# Per architecture: kbuild's ARCH, the cross prefix, the image QEMU boots, the Linux version.
+LINUX=6.12
 case "$ARCH_NAME" in
   x86_64)  KARCH=x86_64;  CROSS=;                       IMAGE=arch/x86/boot/bzImage ;;
   ppc64le) KARCH=powerpc; CROSS=powerpc64le-linux-gnu-; IMAGE=vmlinux ;;
-  *) echo "build-kernel.sh: unknown --arch $ARCH_NAME (x86_64, ppc64le)" >&2; exit 2 ;;
+  aarch64) KARCH=arm64;   CROSS=aarch64-linux-gnu-;     IMAGE=arch/arm64/boot/Image; LINUX=7.3 ;;
+  *) echo "build-kernel.sh: unknown --arch $ARCH_NAME (x86_64, ppc64le, aarch64)" >&2; exit 2 ;;
 esac
 fragment="${1:-$here/lpb-$ARCH_NAME.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }
@@ -63,7 +69,10 @@ if [ -n "$flavour" ]; then
 fi
 
 cache="${LPB_CACHE:-/var/cache/lp-build}"
-tarball="${LPB_KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}"
+if [ -n "${LPB_KERNEL_TARBALL:-}" ]; then tarball="$LPB_KERNEL_TARBALL"
+elif [ "$LINUX" = 6.12 ]; then tarball=/usr/src/linux-source-6.12.tar.xz
+else tarball="$("$here/fetch-kernel-source.sh" "$LINUX")" || exit 2
+fi
 jobs="${LPB_JOBS:-$(nproc)}"
 srcname="$(basename "$tarball")"; srcname="${srcname%%.tar*}"   # linux-source-6.12
 srcdir="$cache/src/$srcname"
@@ -71,7 +80,10 @@ srcdir="$cache/src/$srcname"
 [ -f "$tarball" ] || { echo "build-kernel.sh: kernel source tarball not found: $tarball (apt-get install linux-source-6.12)" >&2; exit 2; }
 
 # --- identity of the inputs (cheap: no hashing of the 150 MB tarball) -------------
-pkgver="$(dpkg-query -W -f='${Version}' "$srcname" 2>/dev/null || echo unknown)"
+# The package version: dpkg's for the installed 6.12, fetch-kernel-source.sh's record else.
+if [ -f "$(dirname "$tarball")/debian-version" ]; then pkgver="$(cat "$(dirname "$tarball")/debian-version")"
+else pkgver="$(dpkg-query -W -f='${Version}' "$srcname" 2>/dev/null || echo unknown)"
+fi
 src_id="$srcname $pkgver $(stat -c '%s %Y' "$tarball")"
 command -v "${CROSS}gcc" >/dev/null || { echo "build-kernel.sh: no ${CROSS}gcc (scripts/install-deps.sh --tests)" >&2; exit 2; }
 cc_id="$("${CROSS}gcc" --version | head -n1)"
