@@ -6,7 +6,7 @@
 #              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries) or aarch64
 #              (Linux 7.3 from trixie-backports, scripts/kernel/fetch-kernel-source.sh, since
 #              6.12 has no arm64 livepatch; gcc-aarch64-linux-gnu; booted by
-#              qemu-system-aarch64 -M virt)
+#              qemu-system-aarch64 -M virt) or s390x (gcc-s390x-linux-gnu; built, not booted)
 #        NAME: a second fragment, lpb-ARCH-NAME.config, merged over the first (its lines
 #              win): e.g. --arch ppc64le --flavour Os, tinyconfig's -Os (kernels/ppc64le-Os-<hash>/)
 #        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
@@ -57,7 +57,8 @@ case "$ARCH_NAME" in
   x86_64)  KARCH=x86_64;  CROSS=;                       IMAGE=arch/x86/boot/bzImage ;;
   ppc64le) KARCH=powerpc; CROSS=powerpc64le-linux-gnu-; IMAGE=vmlinux ;;
   aarch64) KARCH=arm64;   CROSS=aarch64-linux-gnu-;     IMAGE=arch/arm64/boot/Image; LINUX=7.3 ;;
-  *) echo "build-kernel.sh: unknown --arch $ARCH_NAME (x86_64, ppc64le, aarch64)" >&2; exit 2 ;;
+  s390x)   KARCH=s390;    CROSS=s390x-linux-gnu-;       IMAGE=arch/s390/boot/bzImage ;;
+  *) echo "build-kernel.sh: unknown --arch $ARCH_NAME (x86_64, ppc64le, aarch64, s390x)" >&2; exit 2 ;;
 esac
 fragment="${1:-$here/lpb-$ARCH_NAME.config}"
 [ -f "$fragment" ] || { echo "build-kernel.sh: no such fragment: $fragment" >&2; exit 2; }

@@ -177,3 +177,16 @@ TEST_CASE("readIdentity reads the machine from the header alone, in the file's b
   CHECK_THROWS_AS(lpb::elf::readIdentity("/nonexistent/vmlinux"), lpb::elf::InputError);
   std::filesystem::remove(shortFile);
 }
+
+TEST_CASE("objects of the boot stub and the vDSO are told apart per architecture") {
+  CHECK(arch::isInArchNotKernelDirectory("arch/x86/boot/cpu.o"));
+  CHECK(arch::isInArchNotKernelDirectory("arch/x86/entry/vdso/vclock_gettime.o"));
+  CHECK_FALSE(arch::isInArchNotKernelDirectory("arch/x86/kernel/process.o"));
+  CHECK(arch::isInArchNotKernelDirectory("arch/arm64/kernel/vdso/vgettimeofday.o"));
+  CHECK_FALSE(arch::isInArchNotKernelDirectory("arch/arm64/kernel/setup.o"));
+  CHECK(arch::isInArchNotKernelDirectory("arch/powerpc/kernel/vdso/gettimeofday.o"));
+  CHECK(arch::isInArchNotKernelDirectory("arch/s390/boot/startup.o"));
+  CHECK(arch::isInArchNotKernelDirectory("arch/loongarch/vdso/vgetcpu.o"));
+  CHECK_FALSE(arch::isInArchNotKernelDirectory("fs/boot/x.o"));
+  CHECK_FALSE(arch::isInArchNotKernelDirectory("arch/unknown/boot/x.o"));
+}

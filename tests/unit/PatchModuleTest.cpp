@@ -1,6 +1,7 @@
 // The per-patch half of the module: the table source (compiled here with the host
 // compiler, as kbuild would, and read back) and the replay of kbuild's recorded commands.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -120,4 +121,25 @@ TEST_CASE("the precompiled .mod.c compile redefines the module's own macros afte
   r.compileModCPrecompiled.clear();
   CHECK(module::precompiledModCCommand(r, "#include <linux/module.h>\n\n", dir.string(), "x", src, out).empty());
   fs::remove_all(dir);
+}
+
+TEST_CASE("a recipe names the module's files the way its kbuild does") {
+  module::LinkRecipe before;  // Linux 6.12: make runs in the tree's object directory
+  CHECK(before.pathInModule("/w/m", "lpb-table.o") == "/w/m/lpb-table.o");
+  CHECK(before.workingDirectory("/w/m", "/k/obj") == "/k/obj");
+  module::LinkRecipe since;  // Linux 6.13 and later: in the module's own directory
+  since.runsInModuleDir = true;
+  CHECK(since.pathInModule("/w/m", "lpb-table.o") == "lpb-table.o");
+  CHECK(since.workingDirectory("/w/m", "/k/obj") == "/w/m");
+}
+
+TEST_CASE("a recipe file without the working-directory field is recorded again") {
+  fs::path d = fs::temp_directory_path() / ("lpb-recipe-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  // Format 5 had no runs_in_module_dir: such a file must not be replayed from the wrong place.
+  std::ofstream(d / "recipe.json") << R"({"format": 5, "compile_table": "", "link": "", "modpost": "",
+    "compile_mod_c": "", "link_ko": "", "compile_mod_c_precompiled": [], "mod_c_includes": "",
+    "not_replayable": "", "module_common": true})";
+  CHECK_FALSE(module::readRecipeFile((d / "recipe.json").string(), d.string()).has_value());
+  fs::remove_all(d);
 }
