@@ -45,6 +45,15 @@ class S390x final : public Target {
     return dirs;
   }
   uint16_t machine() const override { return EM_S390; }
+  // QEMU's paravirtual s390-ccw-virtio machine; the console is the service-call
+  // processor's line-mode terminal (ttysclp0). `-cpu max` gives TCG's full facility list,
+  // which the boot code checks against the machine level the kernel was built for
+  // (an older CPU model ends in a disabled wait before any output).
+  const QemuMachine* qemuMachine() const override {
+    static constexpr QemuMachine m{"qemu-system-s390x", "-M s390-ccw-virtio -cpu max -m 1024", "ttysclp0",
+                                   "arch/s390/boot/bzImage", "s390x"};
+    return &m;
+  }
 
   bool isBranchReloc(uint32_t type) const override { return type == R_390_PLT32DBL || type == R_390_PC32DBL; }
 

@@ -22,7 +22,7 @@ for arg in "$@"; do
                     ccache rsync git groff-base dpkg-dev libfuzzer-16-dev libclang-rt-16-dev)
              need_npm=1 ;;
     --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
-                     qemu-system-x86 qemu-system-ppc qemu-system-arm busybox-static util-linux coreutils file procps openssl) ;;
+                     qemu-system-x86 qemu-system-ppc qemu-system-arm qemu-system-misc busybox-static util-linux coreutils file procps openssl) ;;
     *) echo "install-deps.sh: unknown option $arg (--tests, --kernel)" >&2; exit 2 ;;
   esac
 done

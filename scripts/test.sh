@@ -3,7 +3,8 @@
 # twice (the release build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer),
 # then the kernel tests, which boot the default kernel in QEMU and load the modules
 # `lp-build build` makes from testdata/patches/ (and the same for Debian's own kernel,
-# testdata/distro/, and for the ppc64le test kernels, testdata/ppc64le/), then the delivery tests (tests/delivery:
+# testdata/distro/, for the ppc64le test kernels, testdata/ppc64le/, for the arm64 one on
+# Linux 7.3, testdata/aarch64/, and for the s390x one, testdata/s390x/), then the delivery tests (tests/delivery:
 # the CI job, its GitLab/GitHub templates, the package).
 # Usage: scripts/test.sh            (from anywhere; needs root or sudo for apt-get)
 set -euo pipefail

@@ -6,7 +6,8 @@
 #              kernels/ppc64le-<hash>/, booted by qemu-system-ppc64 -M pseries) or aarch64
 #              (Linux 7.3 from trixie-backports, scripts/kernel/fetch-kernel-source.sh, since
 #              6.12 has no arm64 livepatch; gcc-aarch64-linux-gnu; booted by
-#              qemu-system-aarch64 -M virt) or s390x (gcc-s390x-linux-gnu; built, not booted)
+#              qemu-system-aarch64 -M virt) or s390x (gcc-s390x-linux-gnu;
+#              booted by qemu-system-s390x -M s390-ccw-virtio)
 #        NAME: a second fragment, lpb-ARCH-NAME.config, merged over the first (its lines
 #              win): e.g. --arch ppc64le --flavour Os, tinyconfig's -Os (kernels/ppc64le-Os-<hash>/)
 #        scripts/kernel/build-kernel.sh --in-tree [FRAGMENT]   (the same kernel built in a
