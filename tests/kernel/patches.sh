@@ -34,7 +34,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # catalogue), LPB_KERNEL_ARGS (lp-build's kernel options, word-split), LPB_KERNEL_IMAGE
 # (what to boot), LPB_ARCH (lib.sh: the test kernel's architecture), LPB_MODULES_DIR (where the modules a case names are: installed-module
 # layout, compressed or not, loaded with their dependencies), LPB_TREE_SRC (the source
-# tree that must stay untouched).
+# tree that must stay untouched), LPB_SKIP_CASES (cases this machine cannot run, named as
+# skipped with LPB_SKIP_REASON: tests/kernel/s390x.sh's emulator probe).
 cases_dir="${LPB_CASES:-$LPB_REPO/testdata/patches}"
 LPB_BIN="${LPB_BIN:-$LPB_REPO/build/lp-build}"
 
@@ -49,6 +50,16 @@ fi
 for c in "${cases[@]}"; do
   [ -f "$cases_dir/$c/case.conf" ] || { echo "patches.sh: no such case: $c" >&2; exit 2; }
 done
+if [ -n "${LPB_SKIP_CASES:-}" ]; then
+  kept=()
+  for c in "${cases[@]}"; do
+    case " $LPB_SKIP_CASES " in
+      *" $c "*) echo "SKIPPED: $c: ${LPB_SKIP_REASON:-this machine cannot run it}" ;;
+      *) kept+=("$c") ;;
+    esac
+  done
+  cases=("${kept[@]}")
+fi
 
 if [ "$baseline" = 0 ] && [ -z "${LPB_PREBUILT:-}" ] && ! "$LPB_BIN" build --help >/dev/null 2>&1; then
   echo "SKIP: $LPB_BIN has no 'build' command yet (patches.sh --baseline checks the expectations without it)"
