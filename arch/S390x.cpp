@@ -27,7 +27,7 @@ constexpr std::array<SS, 8> kSpecial{{
     {"__bug_table", EntryKind::Bug, 12},
     {"__ex_table", EntryKind::Ex, 12},
     {"__jump_table", EntryKind::Jump, 16},
-    {".altinstructions", EntryKind::Alt, 12},
+    {".altinstructions", EntryKind::Alt, 13},  // s32 instr, s32 repl, u32 feature, u8 len: __packed
     {".s390_indirect_jump", EntryKind::None, 4},
     {".s390_indirect_call", EntryKind::None, 4},
     {".s390_return_reg", EntryKind::None, 4},

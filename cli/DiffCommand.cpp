@@ -62,6 +62,7 @@ int runDiff(const DiffArgs& a) {
       j["externals"] = nlohmann::json::array();
       for (const auto& x : r.externals)
         j["externals"].push_back({{"name", x.name}, {"local", x.wasLocal}, {"sympos", x.sympos}});
+      j["unknown_sections"] = r.unknownSections;
       std::ofstream out(a.json);
       out << j.dump(2) << "\n";
       if (!out) {

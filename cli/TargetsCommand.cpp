@@ -11,7 +11,7 @@ namespace lpb::cli {
 
 void addTargetsCommand(CLI::App& app, TargetsArgs& a) {
   CLI::App* c = app.add_subcommand("targets", "List the architectures lp-build builds for and how --verify boots each");
-  c->add_flag("--json", a.json, "print them as JSON (name, kbuild_arch, qemu: system, options, console, image, debian_arch)");
+  c->add_flag("--json", a.json, "print them as JSON (name, kbuild_arch, module_code_model_flags, qemu: system, options, console, image, debian_arch)");
 }
 
 int runTargets(const TargetsArgs& a) {
@@ -19,6 +19,10 @@ int runTargets(const TargetsArgs& a) {
   std::string text = fmt::format("{:<12} {:<10} {}\n", "target", "ARCH=", "--verify boots");
   for (const arch::Target* t : arch::allTargets()) {
     nlohmann::json one{{"name", t->name()}, {"kbuild_arch", t->kbuildArch()}, {"qemu", nullptr}};
+    // What lp-build adds to the compile of a unit linked into vmlinux, so that its code can
+    // run from a module (tests that compile units themselves add the same).
+    one["module_code_model_flags"] = nlohmann::json::array();
+    for (std::string_view f : t->moduleCodeModelFlags()) one["module_code_model_flags"].push_back(f);
     std::string boots = "(no QEMU machine known to boot: --verify refuses)";
     if (const arch::QemuMachine* m = t->qemuMachine()) {
       one["qemu"] = {{"system", m->system}, {"options", m->options}, {"console", m->console},

@@ -103,6 +103,9 @@ DiffResult Differ::run() {
   r.externals = externals;
   r.warnings = warnings;
   r.callbacks = callbacks;
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (patched.sections[s].kind == SectionKind::Unknown && patched.sec(s).size)
+      r.unknownSections.emplace_back(patched.sec(s).name);
   bool anything = std::any_of(includedSym.begin(), includedSym.end(), [](bool b) { return b; }) ||
                   !callbackSections.empty();
   r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;

@@ -62,6 +62,10 @@ struct DiffResult {
   std::vector<Refusal> refusals;
   std::vector<ExternalSymbol> externals;
   std::vector<std::string> warnings;
+  // Allocated sections of the patched object that no table classifies (SectionKind::Unknown).
+  // They are harmless while unchanged; a change to one is refused. Reported so that tests on
+  // real kernel objects can insist every section the kernel's flags produce is known.
+  std::vector<std::string> unknownSections;
   // Livepatch callbacks the patched unit declares: kind (pre_patch, post_patch,
   // pre_unpatch, post_unpatch) and function name.
   std::vector<std::pair<std::string, std::string>> callbacks;

@@ -173,6 +173,13 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
                  patched.sections[rs.shndx].kind != SectionKind::Special) {
         out.sym = secSym[rs.shndx];
         out.addend = r.addend + static_cast<int64_t>(rs.value);
+      } else if (auto into = sectionRelative && rs.isDefined() && outSec[rs.shndx]
+                                 ? remap(rs.shndx, rs.value + static_cast<uint64_t>(r.addend))
+                                 : std::nullopt) {
+        // Into a special section whose kept entries moved up: the `- &entry` half of a
+        // LoongArch ADD64/SUB64 pair for a self-relative field.
+        out.sym = secSym[rs.shndx];
+        out.addend = static_cast<int64_t>(*into);
       } else {
         RelocTarget t = self.patched.resolve(src, r);
         if (outSym[t.sym]) {

@@ -87,9 +87,11 @@ void ObjectModel::classifySections() {
                startsWithAny(n, {".discard", ".note", ".llvm", "__ksymtab", "__kcrctab", "___ksymtab",
                                  "___kcrctab", ".gnu.", "__tracepoints", "_ftrace_events", "_ftrace_eval_map",
                                  "__bpf_raw_tp_map", "__syscalls_metadata", "_error_injection_whitelist",
-                                 "__param", "__modver", "__export_symbol", ".export_symbol"})) {
+                                 "__param", "__modver", "__export_symbol", ".export_symbol",
+                                 "__tracepoint_check", ".no_trim_symbol"})) {
       // Exports, tracepoint and parameter registries describe the running kernel's objects;
-      // a patch module neither re-creates nor changes them.
+      // a patch module neither re-creates nor changes them. __tracepoint_check and
+      // .no_trim_symbol (Linux 6.15+) are build-time checks the kernel's linker scripts discard.
       info.kind = SectionKind::Ignored;
     } else if (startsWithAny(n, {".init.", ".exit.", ".initcall", ".con_initcall", ".init_array", ".ctors",
                                  ".fini_array", "__initcall"}) ||

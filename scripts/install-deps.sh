@@ -18,6 +18,7 @@ for arg in "$@"; do
     # gitlab-ci-local, groff for the man page, dpkg-dev for the package, libFuzzer and the
     # sanitizer runtimes for the fuzz harnesses (tests/fuzz); npm (below).
     --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
+                    clang-19 lld-19 llvm-19  # LoongArch kernel objects (tests/kernel/objects.sh): kbuild wants LLVM 18+
                     binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu
                     ccache rsync git groff-base dpkg-dev libfuzzer-16-dev libclang-rt-16-dev)
              need_npm=1 ;;

@@ -10,8 +10,9 @@ passed=0; failed=0; skipped=0
 # patches-stacking: -R, replace and several patches in one module;
 # both exit 77 (skipped) while build/lp-build has no `build` command;
 # distro: Debian's own kernel, never built here (testdata/distro), booted in QEMU;
-# ppc64le: the ppc64le test kernel and its catalogue (testdata/ppc64le) in qemu-system-ppc64.
-for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches patches-stacking tree-untouched distro ppc64le aarch64 s390x; do
+# ppc64le: the ppc64le test kernel and its catalogue (testdata/ppc64le) in qemu-system-ppc64;
+# objects: lp-build diff on real units of every architecture's defconfig tree (testdata/objects).
+for t in harness-selftest sample-livepatch binfmt-misc-livepatch patches-reference patches patches-stacking tree-untouched distro ppc64le aarch64 s390x objects; do
   echo "=== $t"
   "$here/$t.sh"; rc=$?
   if [ "$rc" = 0 ]; then passed=$((passed + 1))
