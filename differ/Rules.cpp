@@ -186,24 +186,19 @@ void Differ::checkRules() {
       refuse("unknown-section", std::string(patched.sec(s).name),
              "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
 
-  // Unknown sections that describe code the patch copies. Unchanged, they are harmless only
-  // while they describe nothing that moves into the module: x86's runtime_ptr_*/runtime_shift_*
-  // (Linux 6.12 runtime constants) list instructions the kernel rewrites at boot in vmlinux
-  // only, so a module copy would run with the placeholder.
+  // x86's runtime_ptr_*/runtime_shift_* (Linux 6.12 runtime constants) list instructions the
+  // kernel rewrites at boot, in vmlinux only: a module copy of such code would run with the
+  // placeholder, even when the section itself did not change.
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
-    if (patched.sections[s].kind != SectionKind::Unknown) continue;
     const elf::Section& sec = patched.sec(s);
+    if (!sec.name.starts_with("runtime_ptr_") && !sec.name.starts_with("runtime_shift_")) continue;
     for (const auto& r : sec.relocs) {
       RelocTarget t = patched.resolve(sec, r);
       const elf::Symbol& ts = patched.sym(t.sym);
-      bool intoCopied = (t.section && includedSec[t.section]) || (ts.isDefined() && includedSym[t.sym]);
-      if (!intoCopied) continue;
-      bool runtimeConst = sec.name.starts_with("runtime_ptr_") || sec.name.starts_with("runtime_shift_");
-      refuse(runtimeConst ? "runtime-constant" : "unknown-section", std::string(sec.name),
-             runtimeConst ? "the patched code uses a runtime constant: the kernel fills these instructions in at boot, "
-                            "in vmlinux only, so the module's copy would keep the placeholder"
-                          : "this section, which lp-build does not know, describes code the patch copies; the kernel "
-                            "would not prepare the copy the way it prepared the original");
+      if (!(t.section && includedSec[t.section]) && !(ts.isDefined() && includedSym[t.sym])) continue;
+      refuse("runtime-constant", std::string(sec.name),
+             "the patched code uses a runtime constant: the kernel fills these instructions in at boot, in vmlinux "
+             "only, so the module's copy would keep the placeholder");
       break;
     }
   }
