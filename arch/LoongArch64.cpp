@@ -36,7 +36,7 @@ constexpr std::array<SS, 6> kSpecial{{
     {"__jump_table", EntryKind::Jump, 16},
     {".altinstructions", EntryKind::Alt, 12},
     {".orc_unwind_ip", EntryKind::None, 4},
-    {".orc_unwind", EntryKind::Orc, 8, SS::Policy::ParallelToOrcIp},
+    {".orc_unwind", EntryKind::Orc, 8, SS::Policy::ParallelTo, ".orc_unwind_ip"},
 }};
 
 constexpr std::array<std::string_view, 2> kProfiling{"_mcount", "mcount"};

@@ -175,6 +175,9 @@ class PPC64le final : public Target {
   // one __ftr_alt_<label> section per site), which the fixup entries point at.
   bool isAlternativeCode(std::string_view name) const override { return name.starts_with("__ftr_alt_"); }
   bool isReadOnlyDataSection(std::string_view name) const override { return name.starts_with(".toc"); }
+  // One 64-bit address per .toc entry (-mcmodel=large), each with its own ADDR64
+  // relocation; code reaches an entry as `.toc+offset` through TOC16 relocations.
+  unsigned addressTableEntrySize(std::string_view name) const override { return name == ".toc" ? 8 : 0; }
 
   // ELFv2 passes the first eight doublewords of arguments in r3-r10 (floating point ones in
   // f1-f13, each still using up a doubleword position); an aggregate takes as many

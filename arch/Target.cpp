@@ -42,6 +42,13 @@ std::string_view entryStructName(EntryKind k) {
   return {};
 }
 
+bool entryEndsWithKey(EntryKind kind) { return kind == EntryKind::Jump || kind == EntryKind::StaticCall; }
+
+std::span<const std::string_view> Target::ftraceLocationSections() const {
+  static constexpr std::array<std::string_view, 2> both{"__mcount_loc", "__patchable_function_entries"};
+  return both;
+}
+
 std::string_view entryKindName(EntryKind k) {
   for (auto& [n, kk] : kEntryKinds)
     if (kk == k) return n;

@@ -36,10 +36,15 @@ struct SpecialSection {
   enum class Policy {
     KeepEntriesOfIncludedCode,  // filter entry by entry (bug table, jump table, ...)
     KeepEntriesReferencedByIncludedCode,  // entries are objects that included code uses (__dyndbg)
-    ParallelToOrcIp,            // .orc_unwind: filtered in lockstep with .orc_unwind_ip
+    ParallelTo,                 // one entry per entry of `parallelTo`, filtered in lockstep (.orc_unwind)
     Drop,                       // metadata the patch module must not carry
   } policy = Policy::KeepEntriesOfIncludedCode;
+  std::string_view parallelTo = {};  // for Policy::ParallelTo: the section whose entries lead
 };
+
+// Does an entry of `kind` end with a pointer to a static key or static call (jump_entry
+// {code, target, key}, static_call_site {addr, key})? Those keys may belong to a module.
+bool entryEndsWithKey(EntryKind kind);
 
 // One instruction's position in a code section.
 struct Insn {
@@ -104,6 +109,10 @@ class Target {
   virtual std::pair<int64_t, int64_t> ftraceWindow(const elf::Symbol& fn) const = 0;
   // A one-line description of the expected ftrace entry, for refusals.
   virtual std::string_view ftraceEntryDescription() const = 0;
+  // Sections that list each function's ftrace location, one pointer per function:
+  // __mcount_loc (recordmcount/objtool, -mrecord-mcount) and __patchable_function_entries
+  // (-fpatchable-function-entry). Both by default; either may occur on most architectures.
+  virtual std::span<const std::string_view> ftraceLocationSections() const;
 
   // --- code inspection ---
   // Splits code into instructions; nullopt if it cannot be decoded.
@@ -160,6 +169,10 @@ class Target {
   // Sections of constants the architecture's code model adds beside .rodata (ppc64le's
   // .toc: the addresses code loads through r2). Read-only data to the differ.
   virtual bool isReadOnlyDataSection(std::string_view) const { return false; }
+  // For a table of addresses that code loads through (ppc64le's .toc, 8 bytes an entry):
+  // its entry size, so that the patch keeps only the entries included code uses. 0: the
+  // section is not such a table and comes along whole when anything in it is used.
+  virtual unsigned addressTableEntrySize(std::string_view) const { return 0; }
   // Symbols the compiler puts in front of a function, in its section, that belong to it
   // (x86_64's __pfx_ padding and __cfi_ type hash before each function's entry).
   virtual bool isFunctionPrefixSymbol(std::string_view) const { return false; }

@@ -36,7 +36,7 @@ constexpr std::array<SS, 14> kSpecial{{
     {".parainstructions", EntryKind::Para, 16},
     {".smp_locks", EntryKind::None, 4},
     {".orc_unwind_ip", EntryKind::None, 4},
-    {".orc_unwind", EntryKind::Orc, 6, SS::Policy::ParallelToOrcIp},
+    {".orc_unwind", EntryKind::Orc, 6, SS::Policy::ParallelTo, ".orc_unwind_ip"},
     {".call_sites", EntryKind::None, 4},
     {".retpoline_sites", EntryKind::None, 4},
     {".return_sites", EntryKind::None, 4},

@@ -130,7 +130,7 @@ void Differ::resolveExternals() {
                                            ? bool(includedSym[t.sym])
                                            : bool(includedSec[ts.shndx]));
       if (t.sym == 0 || inside || externalIndex.count(t.sym) || t.anonymous()) continue;
-      if (patched.sections[s].kind == SectionKind::Special && !inKeptEntry(s, r.offset)) continue;
+      if (keptEntryByEntry(s) && !inKeptEntry(s, r.offset)) continue;
       // The module's own link or the module loader supplies these (ppc64le's .TOC.).
       if (!ts.isDefined() && target.isSuppliedToEveryModule(ts.name)) continue;
       if (target.reachesOnlyWithinModule(r.type)) {

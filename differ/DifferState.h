@@ -48,6 +48,13 @@ class Differ {
   void includeSymbol(uint32_t sym, const std::string& why);
   void includeSection(uint32_t sec);
   void filterSpecialSections();
+  void filterInLockstep(const elf::Section& sec);
+  bool keepAddressTableEntry(uint32_t sec, int64_t offset);
+  // Is section `s` of the patched object kept entry by entry (special sections, address
+  // tables), so that only what its kept entries refer to counts?
+  bool keptEntryByEntry(uint32_t s) const {
+    return patched.sections[s].kind == SectionKind::Special || patched.sections[s].addressTableEntrySize;
+  }
   // --- Rules.cpp ---
   void checkRules();
   void checkTypeLayouts();

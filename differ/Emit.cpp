@@ -35,7 +35,7 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
   // Where each kept special entry lands in the compacted section: old offset -> new offset.
   std::vector<std::vector<uint64_t>> keptBefore(nSec);  // per special section: kept bytes before entry i
   for (uint32_t s = 1; s < nSec; ++s) {
-    if (patched.sections[s].kind != SectionKind::Special) continue;
+    if (!keptEntryByEntry(s)) continue;
     uint64_t at = 0;
     for (const auto& e : specialEntries[s]) {
       keptBefore[s].push_back(at);
@@ -43,7 +43,7 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
     }
   }
   auto remap = [&](uint32_t s, uint64_t off) -> std::optional<uint64_t> {
-    if (patched.sections[s].kind != SectionKind::Special) return off;
+    if (!keptEntryByEntry(s)) return off;
     const SpecialEntry* e = entryAt(s, off);
     if (!e || !e->keep) return std::nullopt;
     return keptBefore[s][static_cast<size_t>(e - specialEntries[s].data())] + off - e->begin;
@@ -60,7 +60,7 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
     o.flags = src.flags & ~uint64_t(SHF_GROUP);
     o.addralign = src.addralign;
     o.entsize = src.entsize;
-    if (info.kind == SectionKind::Special) {
+    if (keptEntryByEntry(s)) {
       uint64_t kept = 0;
       for (const auto& e : specialEntries[s])
         if (e.keep) {
@@ -169,15 +169,14 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
         // No symbol (R_PPC64_ENTRY, R_LARCH_RELAX...): an annotation, kept as it is.
       } else if (!sectionRelative && outSym[r.sym]) {
         out.sym = outSym[r.sym];
-      } else if (sectionRelative && rs.isDefined() && outSec[rs.shndx] &&
-                 patched.sections[rs.shndx].kind != SectionKind::Special) {
+      } else if (sectionRelative && rs.isDefined() && outSec[rs.shndx] && !keptEntryByEntry(rs.shndx)) {
         out.sym = secSym[rs.shndx];
         out.addend = r.addend + static_cast<int64_t>(rs.value);
       } else if (auto into = sectionRelative && rs.isDefined() && outSec[rs.shndx]
                                  ? remap(rs.shndx, rs.value + static_cast<uint64_t>(r.addend))
                                  : std::nullopt) {
-        // Into a special section whose kept entries moved up: the `- &entry` half of a
-        // LoongArch ADD64/SUB64 pair for a self-relative field.
+        // Into a section kept entry by entry, whose kept entries moved up: a ppc64le TOC16
+        // load of a .toc entry, the `- &entry` half of a LoongArch ADD64/SUB64 pair.
         out.sym = secSym[rs.shndx];
         out.addend = static_cast<int64_t>(*into);
       } else {

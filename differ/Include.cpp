@@ -179,19 +179,23 @@ void Differ::include() {
       scanned[s] = true;
       grew = true;
       const elf::Section& sec = patched.sec(s);
-      bool isSpecial = patched.sections[s].kind == SectionKind::Special;
+      bool byEntry = keptEntryByEntry(s);
       for (const auto& r : sec.relocs) {
-        if (isSpecial && !inKeptEntry(s, r.offset)) continue;  // only kept entries count
+        if (byEntry && !inKeptEntry(s, r.offset)) continue;  // only kept entries count
         RelocTarget t = patched.resolve(sec, r);
         const elf::Symbol& ts = patched.sym(t.sym);
         if (!ts.isDefined()) continue;  // stays a reference
         const SectionInfo& tsec = patched.sections[ts.shndx];
         const SymbolInfo& ti = patched.symbols[t.sym];
         if (t.anonymous()) {
-          // Anonymous pieces (strings, constants, .toc, alternative code) come along whole.
-          if (tsec.kind == SectionKind::Strings || tsec.kind == SectionKind::ReadOnly ||
-              tsec.kind == SectionKind::CodeIsland || tsec.kind == SectionKind::Data)
+          // An address table (.toc) gives the entry used; other anonymous pieces (strings,
+          // constants, alternative code) come along whole.
+          if (tsec.addressTableEntrySize) {
+            if (keepAddressTableEntry(t.section, t.offset)) scanned[t.section] = false;
+          } else if (tsec.kind == SectionKind::Strings || tsec.kind == SectionKind::ReadOnly ||
+                     tsec.kind == SectionKind::CodeIsland || tsec.kind == SectionKind::Data) {
             includeSection(t.section);
+          }
           continue;
         }
         if (ti.isFunction) {
@@ -224,6 +228,23 @@ void Differ::include() {
   }
 }
 
+// Keeps the entry of address table `s` holding `offset` (every entry, if none holds it);
+// true when that is new, so that what the entry refers to joins the closure.
+bool Differ::keepAddressTableEntry(uint32_t s, int64_t offset) {
+  auto& entries = specialEntries[s];
+  const elf::Section& sec = patched.sec(s);
+  if (entries.empty()) {
+    unsigned n = patched.sections[s].addressTableEntrySize;
+    for (uint64_t off = 0; off < sec.size; off += n) entries.push_back({off, std::min<uint64_t>(off + n, sec.size), false});
+  }
+  includeSection(s);
+  auto* e = offset >= 0 ? const_cast<SpecialEntry*>(entryAt(s, uint64_t(offset))) : nullptr;
+  bool added = false;
+  for (auto& each : entries)
+    if ((!e || &each == e) && !each.keep) added = each.keep = true;
+  return added;
+}
+
 void Differ::filterSpecialSections() {
   auto codeIncluded = [&](const elf::Section& sec, const elf::Reloc& r) {
     RelocTarget t = patched.resolve(sec, r);
@@ -232,14 +253,12 @@ void Differ::filterSpecialSections() {
     if (patched.symbols[t.sym].isFunction) return bool(includedSym[t.sym]);
     return t.anonymous() && patched.sections[t.section].kind == SectionKind::Text && includedSec[t.section];
   };
-  const elf::Section* orcIp = nullptr;
+  using Policy = arch::SpecialSection::Policy;
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
     if (info.kind != SectionKind::Special || ignoredSections.count(sec.index)) continue;
     const arch::SpecialSection& sp = *info.special;
-    using Policy = arch::SpecialSection::Policy;
-    if (sp.policy == Policy::Drop || sp.policy == Policy::ParallelToOrcIp) continue;
-    if (sec.name == ".orc_unwind_ip") orcIp = &sec;
+    if (sp.policy == Policy::Drop || sp.policy == Policy::ParallelTo) continue;
     auto& entries = specialEntries[sec.index];
     if (entries.empty()) {
       if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode || entrySize(sp) == 0) {
@@ -266,27 +285,33 @@ void Differ::filterSpecialSections() {
     }
     if (any) includeSection(sec.index);
   }
-  // .orc_unwind holds one struct orc_entry per .orc_unwind_ip entry, in the same order.
-  if (orcIp)
-    for (const auto& sec : patched.elf.sections) {
-      const SectionInfo& info = patched.sections[sec.index];
-      if (info.kind != SectionKind::Special || info.special->policy != arch::SpecialSection::Policy::ParallelToOrcIp)
-        continue;
-      const auto& ipEntries = specialEntries[orcIp->index];
-      unsigned n = entrySize(*info.special);
-      if (n == 0 || sec.size != ipEntries.size() * n)
-        throw elf::InputError(patched.elf.path, fmt::format("{} has {} bytes for {} .orc_unwind_ip entries; pass "
-                                                            "--struct-size orc=BYTES for this kernel",
-                                                            sec.name, sec.size, ipEntries.size()));
-      auto& entries = specialEntries[sec.index];
-      entries.clear();
-      bool any = false;
-      for (size_t i = 0; i < ipEntries.size(); ++i) {
-        entries.push_back({i * n, (i + 1) * n, ipEntries[i].keep});
-        any |= ipEntries[i].keep;
-      }
-      if (any) includeSection(sec.index);
-    }
+  for (const auto& sec : patched.elf.sections) {
+    const SectionInfo& info = patched.sections[sec.index];
+    if (info.kind == SectionKind::Special && info.special->policy == Policy::ParallelTo) filterInLockstep(sec);
+  }
+}
+
+// A section with one entry per entry of its leader, in the same order (.orc_unwind holds
+// one struct orc_entry per .orc_unwind_ip address): it keeps what the leader keeps.
+void Differ::filterInLockstep(const elf::Section& sec) {
+  const arch::SpecialSection& sp = *patched.sections[sec.index].special;
+  const elf::Section* leader = patched.elf.findSection(sp.parallelTo);
+  if (!leader) return;  // nothing it could describe
+  const auto& leaderEntries = specialEntries[leader->index];
+  unsigned n = entrySize(sp);
+  if (n == 0 || sec.size != leaderEntries.size() * n)
+    throw elf::InputError(patched.elf.path, fmt::format("{} has {} bytes for {} {} entries; pass --struct-size {}=BYTES "
+                                                        "for this kernel",
+                                                        sec.name, sec.size, leaderEntries.size(), sp.parallelTo,
+                                                        arch::entryKindName(sp.kind)));
+  auto& entries = specialEntries[sec.index];
+  entries.clear();
+  bool any = false;
+  for (size_t i = 0; i < leaderEntries.size(); ++i) {
+    entries.push_back({i * n, (i + 1) * n, leaderEntries[i].keep});
+    any |= leaderEntries[i].keep;
+  }
+  if (any) includeSection(sec.index);
 }
 
 }  // namespace lpb::differ

@@ -105,6 +105,7 @@ void ObjectModel::classifySections() {
       info.kind = SectionKind::Strings;
     } else if (startsWithAny(n, {".rodata", ".data.rel.ro", ".srodata"}) || target.isReadOnlyDataSection(n)) {
       info.kind = SectionKind::ReadOnly;
+      info.addressTableEntrySize = s.type == SHT_PROGBITS ? target.addressTableEntrySize(n) : 0;
     } else if (startsWithAny(n, {".data", ".bss", ".ref.data", ".sdata", ".sbss", ".tdata", ".tbss"}) ||
                s.type == SHT_NOBITS) {
       info.kind = s.isWrite() || s.type == SHT_NOBITS ? SectionKind::Data : SectionKind::ReadOnly;

@@ -50,6 +50,9 @@ struct SectionInfo {
   uint32_t primary = 0;    // the one function/object this section holds (-ffunction/data-sections)
   std::vector<uint32_t> objects;  // function/object symbols defined here, by address
   uint32_t sectionSymbol = 0;     // its STT_SECTION symbol, if any
+  // A table of addresses code loads through (ppc64le .toc): the patch keeps its entries one
+  // by one, like a special section's. 0: not such a table.
+  unsigned addressTableEntrySize = 0;
 };
 
 // Where a relocation lands, after section-symbol references are replaced by the symbol

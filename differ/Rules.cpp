@@ -32,8 +32,9 @@ bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
     int64_t at = static_cast<int64_t>(s.value) + rt.offset;
     return at >= lo && at < hi;
   };
+  auto locationSections = t.ftraceLocationSections();
   for (const auto& sec : m.elf.sections) {
-    if (sec.name != "__mcount_loc" && sec.name != "__patchable_function_entries") continue;
+    if (std::find(locationSections.begin(), locationSections.end(), sec.name) == locationSections.end()) continue;
     for (const auto& r : sec.relocs)
       if (inWindow(m.resolve(sec, r))) return true;
   }
@@ -239,13 +240,17 @@ void Differ::checkRules() {
     return false;
   };
   for (const auto& sec : patched.elf.sections) {
-    bool jump = sec.name == "__jump_table", call = sec.name == ".static_call_sites";
-    if (!(jump || call) || !includedSec[sec.index]) continue;
+    const SectionInfo& info = patched.sections[sec.index];
+    if (info.kind != SectionKind::Special || !arch::entryEndsWithKey(info.special->kind) || !includedSec[sec.index])
+      continue;
+    bool jump = info.special->kind == arch::EntryKind::Jump;
     for (auto& e : specialEntries[sec.index]) {
       if (!e.keep) continue;
+      // The key is the entry's last field: its first relocation (LoongArch computes a
+      // self-relative field with an ADD64 of the key and a SUB64 of the entry).
       const elf::Reloc* keyRel = nullptr;
       for (const auto& r : sec.relocs)
-        if (r.offset >= e.begin && r.offset < e.end) keyRel = &r;  // the key is the entry's last field
+        if (r.offset >= e.begin && r.offset < e.end && (!keyRel || r.offset > keyRel->offset)) keyRel = &r;
       if (!keyRel) continue;
       uint32_t key = patched.resolve(sec, *keyRel).sym;
       if (!keyIsModuleOwned(key)) continue;

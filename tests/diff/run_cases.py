@@ -541,10 +541,11 @@ def string_section(obj, sym):
     return sec
 
 
-def reloc_target(obj, sym, addend, bias):
+def reloc_target(obj, sym, addend, bias, depth=0):
     """What a relocation refers to, independent of section layout:
-    ("sym", name, offset) for a symbol, ("str", bytes) for a string literal, or
-    None when that cannot be told (several objects in one section)."""
+    ("sym", name, offset) for a symbol, ("str", bytes) for a string literal,
+    ("toc", what the entry holds) for a .toc entry, or None when that cannot be
+    told (several objects in one section)."""
     sec = string_section(obj, sym)
     if sec is not None:
         return ("str", cstring_at(obj, sec, sym.value + addend + bias))
@@ -553,6 +554,14 @@ def reloc_target(obj, sym, addend, bias):
             (sym.type == STT_NOTYPE and sym.bind != 0):
         return ("sym", sym.name, addend)
     sec = obj.sections[sym.shndx]
+    if sec.name == ".toc" and depth < 2:
+        # ppc64le's table of addresses: the patch keeps only the entries its code loads,
+        # so an entry is told by what it holds, not by where it sits.
+        at = sym.value + addend
+        held = [(s, a) for off, _, s, a in obj.relocs.get(sym.shndx, []) if off == at]
+        if held:
+            inner = reloc_target(obj, held[0][0], held[0][1], 0, depth + 1)
+            return ("toc", inner) if inner is not None else None
     inside = [x for x in obj.symbols if x.shndx == sym.shndx and x.type in (STT_FUNC, STT_OBJECT)]
     if sym.type == STT_SECTION and len(inside) == 1:
         return ("sym", inside[0].name, sym.value + addend - inside[0].value)
@@ -606,14 +615,21 @@ def check_fidelity(o, orig_elf, patched_elf, renames):
             tp = reloc_target(patched_elf, sp, ap, bias)
             if to is None or tp is None:
                 continue
-            if tp[0] == "sym" and tp[1] in renames:
-                tp = ("sym", renames[tp[1]], tp[2])
+            def renamed(t):
+                if t is not None and t[0] == "toc":
+                    return ("toc", renamed(t[1]))
+                if t is not None and t[0] == "sym" and t[1] in renames:
+                    return ("sym", renames[t[1]], t[2])
+                return t
+            tp = renamed(tp)
             if to != tp:
                 def show(t):
                     if t[0] == "sym":
                         return "%s%+d" % (t[1], t[2])
                     if t[0] == "anon":
                         return "%d bytes of anonymous data at +%d" % (len(t[1]), t[2])
+                    if t[0] == "toc":
+                        return "the .toc entry for %s" % (show(t[1]) if t[1] else "?")
                     return repr(t[1])
                 errs.append("fidelity: %s+%#x refers to %s, the patched object's to %s" % (
                     f.name, off, show(to), show(tp)))
