@@ -39,7 +39,7 @@ int runCheck(const CheckArgs& a) {
       if (!f.instead.empty() && f.verdict != preflight::Verdict::Ok) text += fmt::format("    instead: {}\n", f.instead);
     }
     for (const auto& u : r.deepUnits) {
-      text += fmt::format("deep: {}: object level: {}", u.unit, u.verdict);
+      text += fmt::format("deep: {}: object level: {}", u.unit, differ::verdictName(u.verdict));
       if (!u.changed.empty()) text += fmt::format(" ({} function(s) changed or new)", u.changed.size());
       text += "\n";
       for (const auto& x : u.refusals) text += fmt::format("deep: {}: refuse [{}] {}: {}\n", u.unit, x.rule, x.name, x.reason);

@@ -24,6 +24,7 @@
 
 #include "arch/Target.h"
 #include "cli/Commands.h"
+#include "pipeline/Build.h"
 #include "elfgen/ElfObject.h"
 #include "kbuild/Files.h"
 #include "kbuild/KernelTree.h"
@@ -274,7 +275,7 @@ CaseResult runCase(const CaseContext& cx, const PatchSet& set, const KernelTarge
 
   bool verify = !cx.args.noVerify && k.target->bootsInQemu();
   if (!cx.args.noVerify && !verify) c.note = fmt::format("not verified: lp-build has no QEMU recipe for {}", c.arch);
-  std::string module = moduleNameFor(set.files, "livepatch-" + set.name);
+  std::string module = pipeline::moduleNameFor(set.files, "livepatch-" + set.name);
   c.steps.push_back(runStep("build", buildCommand(cx, set, k, module, verify), cx.dir + "/build.log"));
   json report = readJson(cx.dir + "/build.json");
   c.release = report.value("kernel_release", "");

@@ -44,8 +44,6 @@ struct BuildArgs {
 };
 void addBuildCommand(CLI::App& app, BuildArgs& args);
 int runBuild(const BuildArgs& args);
-// The module name for `name` (-n), or livepatch-<first patch's name>, made a valid one.
-std::string moduleNameFor(const std::vector<std::string>& patches, const std::string& name);
 
 struct CheckArgs {
   std::vector<std::string> patches;

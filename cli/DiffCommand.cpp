@@ -47,9 +47,7 @@ int runDiff(const DiffArgs& a) {
     if (!a.json.empty()) {
       nlohmann::json j;
       j["arch"] = r.arch;
-      j["verdict"] = r.verdict == differ::Verdict::Patchable ? "ok"
-                     : r.verdict == differ::Verdict::Refused ? "refused"
-                                                             : "nochange";
+      j["verdict"] = std::string(differ::verdictName(r.verdict));
       j["functions"] = nlohmann::json::array();
       for (const auto& f : r.functions) {
         nlohmann::json fj{{"name", f.name}, {"status", differ::functionStatusName(f.status)},

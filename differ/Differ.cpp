@@ -11,6 +11,15 @@
 
 namespace lpb::differ {
 
+std::string_view verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::Patchable: return "ok";
+    case Verdict::Refused: return "refused";
+    case Verdict::NoChange: return "nochange";
+  }
+  return "?";
+}
+
 std::string_view functionStatusName(FunctionStatus s) {
   switch (s) {
     case FunctionStatus::Changed: return "changed";

@@ -52,6 +52,8 @@ struct ExternalSymbol {
 };
 
 enum class Verdict { Patchable, Refused, NoChange };
+// "ok", "refused", "nochange": the names every command's report uses for a verdict.
+std::string_view verdictName(Verdict v);
 
 class Differ;
 

@@ -64,7 +64,7 @@ class Differ {
   void resolveExternals();
 
   const arch::Target& target;
-  const DiffOptions& opts;
+  const DiffOptions opts;  // a copy: the result (and Emit) outlive the caller's options
   ObjectModel orig, patched;
 
   std::vector<uint32_t> twinOfSym;      // patched symbol -> orig symbol (0: none)

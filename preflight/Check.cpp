@@ -41,7 +41,7 @@ bool CheckReport::refused() const {
   for (const auto& f : findings)
     if (f.verdict == Verdict::Refuse) return true;
   for (const auto& u : deepUnits)
-    if (u.verdict == "refused") return true;
+    if (u.verdict == differ::Verdict::Refused) return true;
   return false;
 }
 
@@ -75,7 +75,7 @@ json CheckReport::toJson() const {
       json refusals = json::array();
       for (const auto& r : u.refusals) refusals.push_back({{"rule", r.rule}, {"name", r.name}, {"reason", r.reason}});
       j["deep"]["units"].push_back(
-          {{"unit", u.unit}, {"verdict", u.verdict}, {"refusals", refusals}, {"changed", u.changed}});
+          {{"unit", u.unit}, {"verdict", std::string(differ::verdictName(u.verdict))}, {"refusals", refusals}, {"changed", u.changed}});
     }
   }
   return j;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "differ/Differ.h"
 #include "kbuild/KernelTree.h"
 
 namespace lpb::preflight {
@@ -47,7 +48,7 @@ struct DeepUnit {
     std::string rule, name, reason;
   };
   std::string unit;                  // object path
-  std::string verdict;               // patchable, refused, nochange (the differ's)
+  differ::Verdict verdict = differ::Verdict::NoChange;  // the differ's
   std::vector<Refusal> refusals;
   std::vector<std::string> changed;  // changed and new functions at object level
 };

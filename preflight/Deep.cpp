@@ -1,7 +1,7 @@
 // --deep: compile each parsed unit original and patched exactly as `lp-build build` does
 // (kbuild's compileUnits with lp-build's headers and the shared original-object cache; the
-// differ with kbuild::unitDiffOptions: the kernel's struct sizes, vmlinux or the module for
-// symbols, type layouts compared), run the object differ on the pair, and say where the
+// differ through pipeline::diffUnit, the build's own stage: the kernel's struct sizes,
+// vmlinux or the module for symbols, type layouts compared), run the object differ on the pair, and say where the
 // object level and the source level disagree. No module is emitted.
 //
 // Only rules that both levels can see are compared: a source-level refusal the object level
@@ -17,7 +17,7 @@
 #include "kbuild/Compile.h"
 #include "kbuild/KernelProfile.h"
 #include "kbuild/Patch.h"
-#include "kbuild/UnitDiffOptions.h"
+#include "pipeline/UnitDiff.h"
 #include "preflight/State.h"
 
 namespace lpb::preflight {
@@ -83,26 +83,15 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
   std::set<std::string> objectRefused;  // "source-rule entity", over all units
   auto note = [&](std::string text) { report.deepNotes.push_back(std::move(text)); };
 
+  pipeline::SymbolFiles symbolFiles(s.tree, vmlinux);
   for (const kbuild::UnitObjects& o : objects) {
-    std::unique_ptr<elf::ElfObject> module;
-    const elf::ElfObject* symbols = &vmlinux;
-    if (o.unit.linkedInto != "vmlinux") {
-      auto ko = s.tree.moduleFile(o.unit.linkedInto);
-      if (!ko)
-        throw elf::InputError(s.tree.objDir(), fmt::format("module {} (for {}) is not built in this tree",
-                                                           o.unit.linkedInto, o.unit.source));
-      module = std::make_unique<elf::ElfObject>(elf::ElfObject::openAny(*ko));
-      symbols = module.get();
-    }
-    elf::ElfObject a = elf::ElfObject::open(o.original);
-    elf::ElfObject b = elf::ElfObject::open(o.patched);
-    differ::DiffResult r = differ::diffObjects(a, b, kbuild::unitDiffOptions(profile, o.unit, symbols, s.tree.sourceDir()));
+    pipeline::UnitDiff diff = pipeline::diffUnit(o, profile, symbolFiles, s.tree.sourceDir());
+    const differ::DiffResult& r = diff.result;
+    const elf::ElfObject& a = *diff.original;
 
     DeepUnit du;
     du.unit = o.unit.object;
-    du.verdict = r.verdict == differ::Verdict::Patchable ? "patchable"
-                 : r.verdict == differ::Verdict::Refused ? "refused"
-                                                         : "nochange";
+    du.verdict = r.verdict;
     std::set<std::string> objectChanged;
     for (const auto& fn : r.functions)
       if ((fn.status == differ::FunctionStatus::Changed || fn.status == differ::FunctionStatus::New ||

@@ -8,7 +8,7 @@ build and compares the findings with the case's `expect` file:
   changes RULE ENTITY NAME        that finding names NAME among the functions changing with it
   not RULE [ENTITY]               no finding with this rule (or this verdict) [for this entity]
   error TEXT                      stderr contains TEXT (bad input), and stdout is empty
-  deep VERDICT                    run with --deep: the object-level verdict (patchable, refused,
+  deep VERDICT                    run with --deep: the object-level verdict (ok, refused,
                                   nochange; over all units) and no disagreement between the levels
   deep-refuse RULE NAME           with --deep: the object level refuses with RULE for NAME
   deep-note TEXT                  with --deep: a disagreement containing TEXT is expected (a known,
@@ -82,7 +82,7 @@ def main():
                 if deep is None: fail('no --deep report'); continue
                 units = deep['units']
                 verdict = 'refused' if any(u['verdict'] == 'refused' for u in units) else \
-                          'patchable' if any(u['verdict'] == 'patchable' for u in units) else 'nochange'
+                          'ok' if any(u['verdict'] == 'ok' for u in units) else 'nochange'
                 if verdict != e[1]: fail(f'object level: {verdict}, expected {e[1]}')
                 known = [' '.join(x[1:]) for x in expect if x[0] == 'deep-note']
                 for n in deep['notes']:
