@@ -168,8 +168,8 @@ void Differ::compare() {
 
   // Does the code differ only in line-number immediates, each feeding a line-taking call?
   auto onlyLineNumbersDiffer = [&](const Range& o, const Range& p) {
-    const auto* io = orig.get(*o.sec);
-    const auto* ip = patched.get(*p.sec);
+    const auto* io = orig.decoded(*o.sec);
+    const auto* ip = patched.decoded(*p.sec);
     if (!io || !ip || io->size() != ip->size()) return false;
     bool any = false;
     auto rp = relocsIn(p);

@@ -5,6 +5,8 @@
 #include <elf.h>
 
 #include <fmt/format.h>
+#include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -26,33 +28,79 @@ void writeDiffObject(const DiffResult& result, const std::string& path, const Em
   result.state->write(path, emit);
 }
 
-void Differ::write(const std::string& path, const EmitOptions& emit) const {
-  const elf::ElfObject& pe = patched.elf;
-  elf::ObjectWriter w(pe.machine, pe.eflags, pe.byteOrder, pe.osabi);
-  const size_t nSec = pe.sections.size();
-  std::vector<uint32_t> outSec(nSec, 0);
+namespace {
 
-  // Where each kept special entry lands in the compacted section: old offset -> new offset.
-  std::vector<std::vector<uint64_t>> keptBefore(nSec);  // per special section: kept bytes before entry i
-  for (uint32_t s = 1; s < nSec; ++s) {
-    if (!keptEntryByEntry(s)) continue;
-    uint64_t at = 0;
-    for (const auto& e : specialEntries[s]) {
-      keptBefore[s].push_back(at);
-      if (e.keep) at += e.end - e.begin;
+// Where each kept entry of a section kept entry by entry lands once the dropped ones are
+// gone: old offset -> new offset (nullopt: in a dropped entry). Other sections keep theirs.
+class EntryLayout {
+ public:
+  explicit EntryLayout(const Differ& d) : d_(d), keptBefore_(d.patched.elf.sections.size()) {
+    for (uint32_t s = 1; s < keptBefore_.size(); ++s) {
+      if (!d.keptEntryByEntry(s)) continue;
+      uint64_t at = 0;
+      for (const auto& e : d.specialEntries[s]) {
+        keptBefore_[s].push_back(at);
+        if (e.keep) at += e.end - e.begin;
+      }
     }
   }
-  auto remap = [&](uint32_t s, uint64_t off) -> std::optional<uint64_t> {
-    if (!keptEntryByEntry(s)) return off;
-    const SpecialEntry* e = entryAt(s, off);
+  std::optional<uint64_t> operator()(uint32_t s, uint64_t off) const {
+    if (!d_.keptEntryByEntry(s)) return off;
+    const SpecialEntry* e = d_.entryAt(s, off);
     if (!e || !e->keep) return std::nullopt;
-    return keptBefore[s][static_cast<size_t>(e - specialEntries[s].data())] + off - e->begin;
-  };
+    return keptBefore_[s][static_cast<size_t>(e - d_.specialEntries[s].data())] + off - e->begin;
+  }
 
-  for (uint32_t s = 1; s < nSec; ++s) {
-    if (!includedSec[s]) continue;
-    const elf::Section& src = pe.sections[s];
-    const SectionInfo& info = patched.sections[s];
+ private:
+  const Differ& d_;
+  std::vector<std::vector<uint64_t>> keptBefore_;  // per section: kept bytes before entry i
+};
+
+// Writes one patch object: sections, then symbols, then relocations, each in the output's
+// numbering (outSec_, secSym_, outSym_ map the patched object's to it).
+class Emitter {
+ public:
+  Emitter(const Differ& d, const EmitOptions& emit)
+      : d_(d), pe_(d.patched.elf), emit_(emit), remap_(d), w_(pe_.machine, pe_.eflags, pe_.byteOrder, pe_.osabi),
+        outSec_(pe_.sections.size(), 0), secSym_(pe_.sections.size(), 0), outSym_(pe_.symbols.size(), 0) {}
+
+  void write(const std::string& path) {
+    addSections();
+    addModinfoImports();
+    linkOrderedSections();
+    addSymbols();
+    addAliases();
+    addRelocations();
+    if (emit_.symbolTable) addSymbolTable();
+    w_.write(path);
+  }
+
+ private:
+  void addSections();
+  void addModinfoImports();
+  void linkOrderedSections();
+  void addSymbols();
+  void addAliases();
+  void addRelocations();
+  elf::OutReloc outReloc(const elf::Section& src, const elf::Reloc& r, uint64_t offset);
+  uint32_t external(uint32_t sym);
+  void addSymbolTable();
+
+  const Differ& d_;
+  const elf::ElfObject& pe_;
+  const EmitOptions& emit_;
+  EntryLayout remap_;
+  elf::ObjectWriter w_;
+  std::vector<uint32_t> outSec_, secSym_, outSym_;
+  std::map<std::string, uint32_t> undefByName_;
+};
+
+// The included sections; those kept entry by entry hold only their kept entries.
+void Emitter::addSections() {
+  for (uint32_t s = 1; s < pe_.sections.size(); ++s) {
+    if (!d_.includedSec[s]) continue;
+    const elf::Section& src = pe_.sections[s];
+    const SectionInfo& info = d_.patched.sections[s];
     if (info.kind == SectionKind::Table || info.kind == SectionKind::Ignored) continue;
     elf::OutSection o;
     o.name = std::string(src.name);
@@ -60,9 +108,9 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
     o.flags = src.flags & ~uint64_t(SHF_GROUP);
     o.addralign = src.addralign;
     o.entsize = src.entsize;
-    if (keptEntryByEntry(s)) {
+    if (d_.keptEntryByEntry(s)) {
       uint64_t kept = 0;
-      for (const auto& e : specialEntries[s])
+      for (const auto& e : d_.specialEntries[s])
         if (e.keep) {
           kept += e.end - e.begin;
           if (src.type != SHT_NOBITS) o.data.insert(o.data.end(), src.data.begin() + e.begin, src.data.begin() + e.end);
@@ -74,144 +122,154 @@ void Differ::write(const std::string& path, const EmitOptions& emit) const {
     } else {
       o.data.assign(src.data.begin(), src.data.end());
     }
-    outSec[s] = w.addSection(std::move(o));
+    outSec_[s] = w_.addSection(std::move(o));
   }
-  // Namespace imports of the patched unit: the patch module must import them too.
-  if (const elf::Section* mi = pe.findSection(".modinfo")) {
-    elf::OutSection o;
-    o.name = ".modinfo";
-    o.type = SHT_PROGBITS;
-    o.flags = SHF_ALLOC;
-    std::string_view all(reinterpret_cast<const char*>(mi->data.data()), mi->data.size());
-    for (size_t i = 0; i < all.size();) {
-      size_t end = all.find('\0', i);
-      if (end == std::string_view::npos) end = all.size();
-      std::string_view entry = all.substr(i, end - i);
-      if (entry.starts_with("import_ns=")) {
-        o.data.insert(o.data.end(), entry.begin(), entry.end());
-        o.data.push_back(0);
-      }
-      i = end + 1;
-    }
-    if (!o.data.empty()) w.addSection(std::move(o));
-  }
-  for (uint32_t s = 1; s < nSec; ++s)
-    if (outSec[s] && (pe.sections[s].flags & SHF_LINK_ORDER)) {
-      uint32_t link = pe.sections[s].link;
-      // GCC links one __patchable_function_entries to the unit's first function; when that
-      // function stays behind, link to the code the kept entries describe. The linker
-      // refuses to mix ordered and unordered input sections of one name.
-      if (!(link < nSec && outSec[link]))
-        for (const auto& r : pe.sections[s].relocs) {
-          if (!remap(s, r.offset)) continue;
-          const elf::Symbol& rs = pe.symbols[r.sym];
-          if (rs.isDefined() && outSec[rs.shndx]) {
-            link = rs.shndx;
-            break;
-          }
-        }
-      if (link < nSec && outSec[link]) w.section(outSec[s]).linkSection = outSec[link];
-      else w.section(outSec[s]).flags &= ~uint64_t(SHF_LINK_ORDER);
-    }
+}
 
-  // Symbols.
-  if (!patched.fileName.empty())
-    w.addSymbol({patched.fileName, 0, 0, STT_FILE, STB_LOCAL, 0, SHN_ABS, true});
-  std::vector<uint32_t> secSym(nSec, 0);
-  for (uint32_t s = 1; s < nSec; ++s)
-    if (outSec[s]) secSym[s] = w.addSymbol({"", 0, 0, STT_SECTION, STB_LOCAL, 0, outSec[s], false});
-  std::vector<uint32_t> outSym(pe.symbols.size(), 0);
-  for (const auto& y : pe.symbols) {
-    if (!y.isDefined() || !outSec[y.shndx] || y.type == STT_SECTION || y.type == STT_FILE) continue;
-    if (y.name.empty() || y.name.starts_with(".L")) continue;
-    auto at = remap(y.shndx, y.value);
-    if (!at) continue;
-    outSym[y.index] = w.addSymbol({displayName(y.index), *at, y.size, y.type, y.bind, y.other, outSec[y.shndx], false});
+// Namespace imports of the patched unit: the patch module must import them too.
+void Emitter::addModinfoImports() {
+  const elf::Section* mi = pe_.findSection(".modinfo");
+  if (!mi) return;
+  elf::OutSection o;
+  o.name = ".modinfo";
+  o.type = SHT_PROGBITS;
+  o.flags = SHF_ALLOC;
+  std::string_view all(reinterpret_cast<const char*>(mi->data.data()), mi->data.size());
+  for (size_t i = 0; i < all.size();) {
+    size_t end = all.find('\0', i);
+    if (end == std::string_view::npos) end = all.size();
+    std::string_view entry = all.substr(i, end - i);
+    if (entry.starts_with("import_ns=")) {
+      o.data.insert(o.data.end(), entry.begin(), entry.end());
+      o.data.push_back(0);
+    }
+    i = end + 1;
   }
-  if (!emit.aliasPrefix.empty()) {
-    std::set<std::string> wanted;
-    for (const auto& f : functions)
-      if (f.patchTarget) wanted.insert(f.name);
-    for (const auto& cb : callbacks) wanted.insert(cb.second);
-    for (const auto& y : pe.symbols)
-      if (outSym[y.index] && y.type == STT_FUNC && wanted.count(displayName(y.index)))
-        w.addSymbol({aliasName(emit.aliasPrefix, displayName(y.index)), *remap(y.shndx, y.value), y.size, STT_FUNC, STB_GLOBAL,
-                     0, outSec[y.shndx], false});
-  }
-  std::map<std::string, uint32_t> undefByName;
-  auto external = [&](uint32_t sym) {
-    std::string name = displayName(sym);
-    auto it = undefByName.find(name);
-    if (it != undefByName.end()) return it->second;
-    uint32_t o = twinOfSym[sym];
-    uint8_t type = (o ? orig.sym(o) : patched.sym(sym)).type;
-    if (type == STT_SECTION || type == STT_FILE) type = STT_NOTYPE;
-    auto renamed = emit.externalNames.find(name);
-    uint32_t idx = renamed == emit.externalNames.end()
-                       ? w.addSymbol({name, 0, 0, type, STB_GLOBAL, 0, SHN_UNDEF, true})
-                       : w.addSymbol({renamed->second, 0, 0, type, STB_WEAK, 0, SHN_UNDEF, true});
-    undefByName.emplace(name, idx);
-    return idx;
-  };
+  if (!o.data.empty()) w_.addSection(std::move(o));
+}
 
-  // Relocations.
-  auto& self = const_cast<Differ&>(*this);  // resolve() caches decoded code; the decisions are fixed
+// SHF_LINK_ORDER sections keep a link to code that is in the output. GCC links one
+// __patchable_function_entries to the unit's first function; when that function stays
+// behind, link to the code the kept entries describe. The linker refuses to mix ordered and
+// unordered input sections of one name.
+void Emitter::linkOrderedSections() {
+  const size_t nSec = pe_.sections.size();
   for (uint32_t s = 1; s < nSec; ++s) {
-    if (!outSec[s]) continue;
-    const elf::Section& src = pe.sections[s];
-    for (const auto& r : src.relocs) {
-      auto off = remap(s, r.offset);
-      if (!off) continue;
-      const elf::Symbol& rs = pe.symbols[r.sym];
-      bool sectionRelative = patched.isSectionRelative(r.sym);
-      elf::OutReloc out{*off, r.type, 0, r.addend};
-      if (r.sym == 0) {
-        // No symbol (R_PPC64_ENTRY, R_LARCH_RELAX...): an annotation, kept as it is.
-      } else if (!sectionRelative && outSym[r.sym]) {
-        out.sym = outSym[r.sym];
-      } else if (sectionRelative && rs.isDefined() && outSec[rs.shndx] && !keptEntryByEntry(rs.shndx)) {
-        out.sym = secSym[rs.shndx];
-        out.addend = r.addend + static_cast<int64_t>(rs.value);
-      } else if (auto into = sectionRelative && rs.isDefined() && outSec[rs.shndx]
-                                 ? remap(rs.shndx, rs.value + static_cast<uint64_t>(r.addend))
-                                 : std::nullopt) {
-        // Into a section kept entry by entry, whose kept entries moved up: a ppc64le TOC16
-        // load of a .toc entry, the `- &entry` half of a LoongArch ADD64/SUB64 pair.
-        out.sym = secSym[rs.shndx];
-        out.addend = static_cast<int64_t>(*into);
-      } else {
-        RelocTarget t = self.patched.resolve(src, r);
-        if (outSym[t.sym]) {
-          out.sym = outSym[t.sym];
-        } else if (t.anonymous()) {
-          throw elf::InputError(pe.path, fmt::format("cannot write the patch object: {} refers to {}, which is not "
-                                                     "included (a damaged object, or a bug in lp-build)",
-                                                     src.name, pe.sections[t.section].name));
-        } else {
-          out.sym = external(t.sym);
+    if (!outSec_[s] || !(pe_.sections[s].flags & SHF_LINK_ORDER)) continue;
+    uint32_t link = pe_.sections[s].link;
+    if (!(link < nSec && outSec_[link]))
+      for (const auto& r : pe_.sections[s].relocs) {
+        if (!remap_(s, r.offset)) continue;
+        const elf::Symbol& rs = pe_.symbols[r.sym];
+        if (rs.isDefined() && outSec_[rs.shndx]) {
+          link = rs.shndx;
+          break;
         }
-        out.addend = t.addend;
       }
-      w.section(outSec[s]).relocs.push_back(out);
-    }
+    if (link < nSec && outSec_[link]) w_.section(outSec_[s]).linkSection = outSec_[link];
+    else w_.section(outSec_[s]).flags &= ~uint64_t(SHF_LINK_ORDER);
   }
+}
 
-  // What the klp-relocation stage needs about each external reference.
-  if (!emit.symbolTable) {
-    w.write(path);
-    return;
+// The file symbol, a section symbol per section, and the symbols defined in what is kept,
+// under the original's names.
+void Emitter::addSymbols() {
+  if (!d_.patched.fileName.empty()) w_.addSymbol({d_.patched.fileName, 0, 0, STT_FILE, STB_LOCAL, 0, SHN_ABS, true});
+  for (uint32_t s = 1; s < pe_.sections.size(); ++s)
+    if (outSec_[s]) secSym_[s] = w_.addSymbol({"", 0, 0, STT_SECTION, STB_LOCAL, 0, outSec_[s], false});
+  for (const auto& y : pe_.symbols) {
+    if (!y.isDefined() || !outSec_[y.shndx] || y.type == STT_SECTION || y.type == STT_FILE) continue;
+    if (y.name.empty() || y.name.starts_with(".L")) continue;
+    auto at = remap_(y.shndx, y.value);
+    if (!at) continue;
+    outSym_[y.index] =
+        w_.addSymbol({d_.displayName(y.index), *at, y.size, y.type, y.bind, y.other, outSec_[y.shndx], false});
   }
+}
+
+// Global aliases of the patch targets and callbacks for the module's metadata.
+void Emitter::addAliases() {
+  if (emit_.aliasPrefix.empty()) return;
+  std::set<std::string> wanted;
+  for (const auto& f : d_.functions)
+    if (f.patchTarget) wanted.insert(f.name);
+  for (const auto& cb : d_.callbacks) wanted.insert(cb.second);
+  for (const auto& y : pe_.symbols)
+    if (outSym_[y.index] && y.type == STT_FUNC && wanted.count(d_.displayName(y.index)))
+      w_.addSymbol({aliasName(emit_.aliasPrefix, d_.displayName(y.index)), *remap_(y.shndx, y.value), y.size, STT_FUNC,
+                    STB_GLOBAL, 0, outSec_[y.shndx], false});
+}
+
+// An undefined symbol for a reference out of the patch (one per name).
+uint32_t Emitter::external(uint32_t sym) {
+  std::string name = d_.displayName(sym);
+  auto it = undefByName_.find(name);
+  if (it != undefByName_.end()) return it->second;
+  uint32_t o = d_.twinOfSym[sym];
+  uint8_t type = (o ? d_.orig.sym(o) : d_.patched.sym(sym)).type;
+  if (type == STT_SECTION || type == STT_FILE) type = STT_NOTYPE;
+  auto renamed = emit_.externalNames.find(name);
+  uint32_t idx = renamed == emit_.externalNames.end()
+                     ? w_.addSymbol({name, 0, 0, type, STB_GLOBAL, 0, SHN_UNDEF, true})
+                     : w_.addSymbol({renamed->second, 0, 0, type, STB_WEAK, 0, SHN_UNDEF, true});
+  undefByName_.emplace(name, idx);
+  return idx;
+}
+
+void Emitter::addRelocations() {
+  for (uint32_t s = 1; s < pe_.sections.size(); ++s) {
+    if (!outSec_[s]) continue;
+    const elf::Section& src = pe_.sections[s];
+    for (const auto& r : src.relocs)
+      if (auto off = remap_(s, r.offset)) w_.section(outSec_[s]).relocs.push_back(outReloc(src, r, *off));
+  }
+}
+
+// One relocation in the output's terms: to a kept symbol, to a kept section (remapped when
+// its entries moved), or to an undefined symbol for what stays in the running kernel.
+elf::OutReloc Emitter::outReloc(const elf::Section& src, const elf::Reloc& r, uint64_t offset) {
+  const elf::Symbol& rs = pe_.symbols[r.sym];
+  bool sectionRelative = d_.patched.isSectionRelative(r.sym);
+  bool intoKeptSection = sectionRelative && rs.isDefined() && outSec_[rs.shndx];
+  elf::OutReloc out{offset, r.type, 0, r.addend};
+  if (r.sym == 0) return out;  // no symbol (R_PPC64_ENTRY, R_LARCH_RELAX...): an annotation, kept as it is
+  if (!sectionRelative && outSym_[r.sym]) {
+    out.sym = outSym_[r.sym];
+  } else if (intoKeptSection && !d_.keptEntryByEntry(rs.shndx)) {
+    out.sym = secSym_[rs.shndx];
+    out.addend = r.addend + static_cast<int64_t>(rs.value);
+  } else if (auto into = intoKeptSection ? remap_(rs.shndx, rs.value + static_cast<uint64_t>(r.addend)) : std::nullopt) {
+    // Into a section kept entry by entry, whose kept entries moved up: a ppc64le TOC16
+    // load of a .toc entry, the `- &entry` half of a LoongArch ADD64/SUB64 pair.
+    out.sym = secSym_[rs.shndx];
+    out.addend = static_cast<int64_t>(*into);
+  } else {
+    RelocTarget t = d_.patched.resolve(src, r);
+    if (!outSym_[t.sym] && t.anonymous())
+      throw elf::InputError(pe_.path, fmt::format("cannot write the patch object: {} refers to {}, which is not "
+                                                  "included (a damaged object, or a bug in lp-build)",
+                                                  src.name, pe_.sections[t.section].name));
+    out.sym = outSym_[t.sym] ? outSym_[t.sym] : external(t.sym);
+    out.addend = t.addend;
+  }
+  return out;
+}
+
+// What the klp-relocation stage needs about each external reference (`lp-build diff`).
+void Emitter::addSymbolTable() {
   elf::OutSection table;
   table.name = ".lp_build.symbols";
   table.type = SHT_PROGBITS;
-  std::string text = fmt::format("file\t{}\n", patched.fileName);
-  for (const auto& x : externals)
+  std::string text = fmt::format("file\t{}\n", d_.patched.fileName);
+  for (const auto& x : d_.externals)
     text += fmt::format("{}\t{}\t{}\t{}\n", x.name, x.wasLocal ? "local" : "global",
                         x.type == STT_FUNC ? "func" : x.type == STT_OBJECT ? "object" : "notype", x.sympos);
   table.data.assign(text.begin(), text.end());
-  w.addSection(std::move(table));
-
-  w.write(path);
+  w_.addSection(std::move(table));
 }
+
+}  // namespace
+
+void Differ::write(const std::string& path, const EmitOptions& emit) const { Emitter(*this, emit).write(path); }
 
 }  // namespace lpb::differ

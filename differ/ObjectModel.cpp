@@ -62,7 +62,7 @@ bool startsWithAny(std::string_view s, std::initializer_list<std::string_view> p
 
 }  // namespace
 
-ObjectModel::ObjectModel(const elf::ElfObject& e, const arch::Target& t) : elf(e), target(t) {
+ObjectModel::ObjectModel(const elf::ElfObject& e, const arch::Target& t) : elf(e), target(t), code_(e, t) {
   sections.resize(elf.sections.size());
   symbols.resize(elf.symbols.size());
   classifySections();
@@ -211,7 +211,7 @@ bool ObjectModel::isSectionRelative(uint32_t sym) const {
          (s.type == STT_SECTION || (s.type == STT_NOTYPE && s.bind == STB_LOCAL && s.name.starts_with(".L")));
 }
 
-RelocTarget ObjectModel::resolve(const elf::Section& in, const elf::Reloc& r) {
+RelocTarget ObjectModel::resolve(const elf::Section& in, const elf::Reloc& r) const {
   if (r.sym == 0) return RelocTarget{};
   if (!isSectionRelative(r.sym)) return RelocTarget{r.sym, r.addend, r.addend};  // named: the addend decides
   const elf::Symbol& s = elf.symbols[r.sym];
@@ -231,10 +231,10 @@ RelocTarget ObjectModel::resolve(const elf::Section& in, const elf::Reloc& r) {
   return RelocTarget{secSym ? secSym : r.sym, r.addend + base, r.addend + base, s.shndx, false};
 }
 
-int64_t ObjectModel::exactOffset(const elf::Section& in, const elf::Reloc& r) {
+int64_t ObjectModel::exactOffset(const elf::Section& in, const elf::Reloc& r) const {
   const elf::Symbol& s = elf.symbols[r.sym];
   int64_t base = isSectionRelative(r.sym) ? static_cast<int64_t>(s.value) : 0;
-  return target.referencedOffset(in, r, *this) + base;
+  return target.referencedOffset(in, r, code_) + base;
 }
 
 std::string_view ObjectModel::stringAt(uint32_t section, int64_t offset) const {
@@ -247,7 +247,7 @@ std::string_view ObjectModel::stringAt(uint32_t section, int64_t offset) const {
   return std::string_view(p, len);
 }
 
-std::pair<int64_t, int64_t> ObjectModel::islandPiece(uint32_t section, int64_t offset) {
+std::pair<int64_t, int64_t> ObjectModel::islandPiece(uint32_t section, int64_t offset) const {
   auto it = islandStarts_.find(section);
   if (it == islandStarts_.end()) {
     std::vector<int64_t> starts;
@@ -265,9 +265,9 @@ std::pair<int64_t, int64_t> ObjectModel::islandPiece(uint32_t section, int64_t o
   return {offset, next == it->second.end() ? offset : *next};
 }
 
-const std::vector<arch::Insn>* ObjectModel::get(const elf::Section& code) {
-  auto it = insnCache_.find(code.index);
-  if (it == insnCache_.end()) it = insnCache_.emplace(code.index, target.decode(elf, code)).first;
+const std::vector<arch::Insn>* ObjectModel::DecodedCode::get(const elf::Section& code) {
+  auto it = cache.find(code.index);
+  if (it == cache.end()) it = cache.emplace(code.index, target.decode(elf, code)).first;
   return it->second ? &*it->second : nullptr;
 }
 

@@ -68,7 +68,7 @@ struct RelocTarget {
   bool anonymous() const { return section != 0; }
 };
 
-class ObjectModel : public arch::InsnCache {
+class ObjectModel {
  public:
   ObjectModel(const elf::ElfObject& elf, const arch::Target& target);
   const elf::ElfObject& elf;
@@ -83,8 +83,8 @@ class ObjectModel : public arch::InsnCache {
   // Finding the exact byte of a PC-relative reference from x86 code means decoding the
   // function, so resolve() does it only where the answer picks the symbol; exactOffset()
   // gives it when a comparison needs it.
-  RelocTarget resolve(const elf::Section& in, const elf::Reloc& r);
-  int64_t exactOffset(const elf::Section& in, const elf::Reloc& r);
+  RelocTarget resolve(const elf::Section& in, const elf::Reloc& r) const;
+  int64_t exactOffset(const elf::Section& in, const elf::Reloc& r) const;
   // The NUL-terminated string a reference into a strings section points at.
   std::string_view stringAt(uint32_t section, int64_t offset) const;
   // The symbol defined at `offset` in `section` (function/object), or 0.
@@ -92,17 +92,26 @@ class ObjectModel : public arch::InsnCache {
   uint32_t findSymbol(std::string_view name) const;
   // A section symbol or an assembler-local label (.LC0): refers to a place, not an object.
   bool isSectionRelative(uint32_t sym) const;
-  const std::vector<arch::Insn>* get(const elf::Section& code) override;
+  // Decoded instructions of a code section (nullptr: not decodable), remembered.
+  const std::vector<arch::Insn>* decoded(const elf::Section& code) const { return code_.get(code); }
   // Code islands (.altinstr_aux, .fixup...) hold one piece per use site, with no symbols:
   // the piece a reference lands in runs from there to the next place referenced.
-  std::pair<int64_t, int64_t> islandPiece(uint32_t section, int64_t offset);
+  std::pair<int64_t, int64_t> islandPiece(uint32_t section, int64_t offset) const;
 
  private:
   void classifySections();
   void classifySymbols();
-  std::map<uint32_t, std::optional<std::vector<arch::Insn>>> insnCache_;
+  // A memo, not state: what decoding and island scans found stays the same answer.
+  struct DecodedCode : arch::InsnCache {
+    DecodedCode(const elf::ElfObject& elf, const arch::Target& target) : elf(elf), target(target) {}
+    const std::vector<arch::Insn>* get(const elf::Section& code) override;
+    const elf::ElfObject& elf;
+    const arch::Target& target;
+    std::map<uint32_t, std::optional<std::vector<arch::Insn>>> cache;
+  };
+  mutable DecodedCode code_;
   std::map<std::string_view, uint32_t> byName_;
-  std::map<uint32_t, std::vector<int64_t>> islandStarts_;
+  mutable std::map<uint32_t, std::vector<int64_t>> islandStarts_;
 };
 
 // `name` without compiler numbering: `.isra.3` -> `.isra`, `counter.12` -> `counter`,
