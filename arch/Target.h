@@ -173,6 +173,13 @@ class Target {
   // its entry size, so that the patch keeps only the entries included code uses. 0: the
   // section is not such a table and comes along whole when anything in it is used.
   virtual unsigned addressTableEntrySize(std::string_view) const { return 0; }
+  // Sections listing instructions the kernel rewrites at boot, in vmlinux only: code they
+  // list cannot run from a module. By default the runtime constants (runtime_const_ptr(),
+  // runtime_const_shift_right_32(), since 6.11 on x86_64 and arm64, later elsewhere), whose
+  // sites go to runtime_ptr_<sym>/runtime_shift_<sym> (asm-generic/vmlinux.lds.h).
+  virtual bool isRuntimeConstantSection(std::string_view name) const {
+    return name.starts_with("runtime_ptr_") || name.starts_with("runtime_shift_");
+  }
   // Symbols the compiler puts in front of a function, in its section, that belong to it
   // (x86_64's __pfx_ padding and __cfi_ type hash before each function's entry).
   virtual bool isFunctionPrefixSymbol(std::string_view) const { return false; }

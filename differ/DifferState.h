@@ -57,6 +57,15 @@ class Differ {
   }
   // --- Rules.cpp ---
   void checkRules();
+  void checkFunction(uint32_t sym);
+  void checkChangedObject(uint32_t sym);
+  void checkChangedConstant(uint32_t sym, uint64_t origSize);
+  void checkUnknownSections();
+  void checkRuntimeConstants();
+  void checkRemovedStaticLocals();
+  void checkSectionGroups();
+  void checkModuleOwnedKeys();
+  bool keyIsModuleOwned(uint32_t key) const;
   void checkTypeLayouts();
   // The architecture's rule for patch targets that receive arguments in their caller's frame.
   void checkStackArguments();

@@ -93,106 +93,120 @@ void Differ::checkStackArguments() {
   }
 }
 
+// Every refusal rule, in the order the report lists them.
 void Differ::checkRules() {
   if (opts.compareTypeLayouts) checkTypeLayouts();
   checkStackArguments();
-  const size_t nP = patched.elf.symbols.size();
-  for (uint32_t p = 1; p < nP; ++p) {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    const elf::Symbol& ps = patched.sym(p);
-    if (!ps.isDefined() || info.isPrefix || ignoredFunctions.count(p)) continue;
-    SectionKind kind = patched.kindOfSymbol(p);
-    Status st = symStatus[p];
-    std::string name = displayName(p);
-
-    if (info.isFunction) {
-      if (st == Status::Changed && kind == SectionKind::Init)
-        refuse("changed-init", name,
-               "__init/__exit code changed: it already ran at boot or never runs while patched; "
-               "move the fix into code that runs later, or use a post-patch callback");
-      if (!includedSym[p] || kind != SectionKind::Text) continue;
-      // A changed function the kernel must redirect needs its ftrace entry in the running code.
-      uint32_t o = twinOfSym[p];
-      if (isPatchTarget(p) && !hasFtraceEntry(orig, target, o))
-        refuse("no-ftrace-entry", name,
-               fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
-                           "(notrace, noinstr or inline-only); patch its callers instead",
-                           target.ftraceEntryDescription()));
-      // Calls out of included code, for the architecture's rules.
-      std::vector<arch::Target::CallOut> calls;
-      const elf::Section& code = patched.sec(ps.shndx);
-      for (const auto& r : code.relocs) {
-        if (r.offset < ps.value || r.offset >= ps.value + ps.size || !target.isBranchReloc(r.type)) continue;
-        RelocTarget t = patched.resolve(code, r);
-        const elf::Symbol& callee = patched.sym(t.sym);
-        bool in = patched.symbols[t.sym].isFunction ? bool(includedSym[t.sym])
-                  : callee.isDefined()              ? bool(includedSec[callee.shndx])
-                                                    : target.isSuppliedToEveryModule(callee.name);
-        calls.push_back({r.offset, r.type, in, callee.name});
-      }
-      for (auto& why : target.checkCallsOut(patched.elf, code, ps, calls)) refuse(why.rule, name, why.reason);
-      continue;
-    }
-
-    if (!info.isObject || info.isSpecialStatic || st == Status::New) continue;
-    if (st != Status::Changed) continue;
-    uint32_t o = twinOfSym[p];
-    bool sizeChanged = o && orig.sym(o).size != ps.size;
-    switch (kind) {
-      case SectionKind::Init:
-        refuse("changed-init", name, "__init/__initdata data changed: it is used only at boot, which is over");
-        break;
-      case SectionKind::Data:
-        if (sizeChanged)
-          refuse("data-size-changed", name,
-                 fmt::format("existing object changes size ({} -> {} bytes): code that is not patched still "
-                             "uses the old layout; keep the size and add new fields as a shadow variable",
-                             orig.sym(o).size, ps.size));
-        else
-          refuse("changed-data", name,
-                 "existing data object changed (initializer): the running kernel keeps its current value; "
-                 "set it from a post-patch callback or keep new state in a shadow variable");
-        break;
-      case SectionKind::ReadOnly: {
-        // A changed constant is copied into the patch, which is right only if every user is patched too.
-        std::vector<std::string> stale;
-        for (uint32_t u = 1; u < nP; ++u)
-          if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
-        bool global = ps.bind != STB_LOCAL;  // other units may use it: their users are unknown here
-        if (global) stale.push_back("users in other files");
-        if (sizeChanged)
-          refuse("data-size-changed", name,
-                 fmt::format("existing read-only object changes size ({} -> {} bytes)", orig.sym(o).size, ps.size));
-        else if (!stale.empty())
-          refuse("changed-data", name,
-                 fmt::format("existing read-only object changed; unpatched code ({}) would keep using the old "
-                             "contents; patch those users too or give the new contents a new name",
-                             fmt::join(stale, ", ")));
-        break;
-      }
-      case SectionKind::Unknown:
-        refuse("unknown-section", std::string(patched.sec(ps.shndx).name),
-               fmt::format("object {} in a section lp-build does not know changed; lp-build will not guess how "
-                           "the kernel uses it",
-                           name));
-        break;
-      default: break;
-    }
+    if (!patched.sym(p).isDefined() || info.isPrefix || ignoredFunctions.count(p)) continue;
+    if (info.isFunction) checkFunction(p);
+    else if (info.isObject && !info.isSpecialStatic && symStatus[p] == Status::Changed) checkChangedObject(p);
   }
+  checkUnknownSections();
+  checkRuntimeConstants();
+  checkRemovedStaticLocals();
+  checkSectionGroups();
+  checkModuleOwnedKeys();
+}
 
-  // Anonymous content of unknown sections.
+// A changed __init function; an included function's ftrace entry and calls out.
+void Differ::checkFunction(uint32_t p) {
+  const elf::Symbol& ps = patched.sym(p);
+  SectionKind kind = patched.kindOfSymbol(p);
+  std::string name = displayName(p);
+  if (symStatus[p] == Status::Changed && kind == SectionKind::Init)
+    refuse("changed-init", name,
+           "__init/__exit code changed: it already ran at boot or never runs while patched; "
+           "move the fix into code that runs later, or use a post-patch callback");
+  if (!includedSym[p] || kind != SectionKind::Text) return;
+  // A changed function the kernel must redirect needs its ftrace entry in the running code.
+  if (isPatchTarget(p) && !hasFtraceEntry(orig, target, twinOfSym[p]))
+    refuse("no-ftrace-entry", name,
+           fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
+                       "(notrace, noinstr or inline-only); patch its callers instead",
+                       target.ftraceEntryDescription()));
+  // Calls out of included code, for the architecture's rules.
+  std::vector<arch::Target::CallOut> calls;
+  const elf::Section& code = patched.sec(ps.shndx);
+  for (const auto& r : code.relocs) {
+    if (r.offset < ps.value || r.offset >= ps.value + ps.size || !target.isBranchReloc(r.type)) continue;
+    RelocTarget t = patched.resolve(code, r);
+    const elf::Symbol& callee = patched.sym(t.sym);
+    bool in = patched.symbols[t.sym].isFunction ? bool(includedSym[t.sym])
+              : callee.isDefined()              ? bool(includedSec[callee.shndx])
+                                                : target.isSuppliedToEveryModule(callee.name);
+    calls.push_back({r.offset, r.type, in, callee.name});
+  }
+  for (auto& why : target.checkCallsOut(patched.elf, code, ps, calls)) refuse(why.rule, name, why.reason);
+}
+
+// An existing data object whose contents or size changed.
+void Differ::checkChangedObject(uint32_t p) {
+  const elf::Symbol& ps = patched.sym(p);
+  std::string name = displayName(p);
+  uint32_t o = twinOfSym[p];
+  bool sizeChanged = o && orig.sym(o).size != ps.size;
+  switch (patched.kindOfSymbol(p)) {
+    case SectionKind::Init:
+      refuse("changed-init", name, "__init/__initdata data changed: it is used only at boot, which is over");
+      break;
+    case SectionKind::Data:
+      if (sizeChanged)
+        refuse("data-size-changed", name,
+               fmt::format("existing object changes size ({} -> {} bytes): code that is not patched still "
+                           "uses the old layout; keep the size and add new fields as a shadow variable",
+                           orig.sym(o).size, ps.size));
+      else
+        refuse("changed-data", name,
+               "existing data object changed (initializer): the running kernel keeps its current value; "
+               "set it from a post-patch callback or keep new state in a shadow variable");
+      break;
+    case SectionKind::ReadOnly: checkChangedConstant(p, sizeChanged ? orig.sym(o).size : ps.size); break;
+    case SectionKind::Unknown:
+      refuse("unknown-section", std::string(patched.sec(ps.shndx).name),
+             fmt::format("object {} in a section lp-build does not know changed; lp-build will not guess how "
+                         "the kernel uses it",
+                         name));
+      break;
+    default: break;
+  }
+}
+
+// A changed constant is copied into the patch, which is right only if every user is
+// patched too. `origSize`: its size in the original.
+void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
+  const elf::Symbol& ps = patched.sym(p);
+  std::vector<std::string> stale;
+  for (uint32_t u = 1; u < patched.elf.symbols.size(); ++u)
+    if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
+  if (ps.bind != STB_LOCAL) stale.push_back("users in other files");  // their users are unknown here
+  if (origSize != ps.size)
+    refuse("data-size-changed", displayName(p),
+           fmt::format("existing read-only object changes size ({} -> {} bytes)", origSize, ps.size));
+  else if (!stale.empty())
+    refuse("changed-data", displayName(p),
+           fmt::format("existing read-only object changed; unpatched code ({}) would keep using the old "
+                       "contents; patch those users too or give the new contents a new name",
+                       fmt::join(stale, ", ")));
+}
+
+// Anonymous content of unknown sections.
+void Differ::checkUnknownSections() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (patched.sections[s].kind == SectionKind::Unknown && !patched.sections[s].primary &&
         secStatus[s] != Status::Same && !ignoredSections.count(s) && patched.sec(s).size)
       refuse("unknown-section", std::string(patched.sec(s).name),
              "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
+}
 
-  // x86's runtime_ptr_*/runtime_shift_* (Linux 6.12 runtime constants) list instructions the
-  // kernel rewrites at boot, in vmlinux only: a module copy of such code would run with the
-  // placeholder, even when the section itself did not change.
+// Sections listing instructions the kernel rewrites at boot, in vmlinux only
+// (Target::isRuntimeConstantSection): a module copy of such code would run with the
+// placeholder, even when the section itself did not change.
+void Differ::checkRuntimeConstants() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
     const elf::Section& sec = patched.sec(s);
-    if (!sec.name.starts_with("runtime_ptr_") && !sec.name.starts_with("runtime_shift_")) continue;
+    if (!target.isRuntimeConstantSection(sec.name)) continue;
     for (const auto& r : sec.relocs) {
       RelocTarget t = patched.resolve(sec, r);
       const elf::Symbol& ts = patched.sym(t.sym);
@@ -203,8 +217,10 @@ void Differ::checkRules() {
       break;
     }
   }
+}
 
-  // Static locals the original function used and the patched one dropped.
+// Static locals the original function used and the patched one dropped.
+void Differ::checkRemovedStaticLocals() {
   for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o) {
     uint32_t p = twinOfSymOrig[o];
     if (!p || !orig.symbols[o].isFunction || symStatus[p] != Status::Changed) continue;
@@ -220,25 +236,32 @@ void Differ::checkRules() {
                            orig.sym(v).name));
     }
   }
+}
 
-  // Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
+// Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
+void Differ::checkSectionGroups() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (includedSec[s] && patched.sec(s).group && secStatus[s] != Status::Same)
       refuse("changed-group", std::string(patched.sec(s).name),
              "changed section is part of a section group (COMDAT); the group cannot be patched piecemeal");
+}
 
-  // Static keys and static calls owned by a module: the livepatch module may load before
-  // that module, and the kernel resolves jump and static-call entries at load time.
-  auto keyIsModuleOwned = [&](uint32_t key) {
-    const elf::Symbol& k = patched.sym(key);
-    if (k.isDefined()) return !opts.module.empty();
-    if (opts.symbols && opts.symbols->fileType != ET_REL) {
-      for (const auto& s : opts.symbols->symbols)
-        if (s.name == k.name && s.isDefined()) return false;
-      return true;
-    }
-    return false;
-  };
+// Is the static key or static call `key` defined by a module (this unit's, or another
+// than vmlinux)?
+bool Differ::keyIsModuleOwned(uint32_t key) const {
+  const elf::Symbol& k = patched.sym(key);
+  if (k.isDefined()) return !opts.module.empty();
+  if (opts.symbols && opts.symbols->fileType != ET_REL) {
+    for (const auto& s : opts.symbols->symbols)
+      if (s.name == k.name && s.isDefined()) return false;
+    return true;
+  }
+  return false;
+}
+
+// Static keys and static calls owned by a module: the livepatch module may load before
+// that module, and the kernel resolves jump and static-call entries at load time.
+void Differ::checkModuleOwnedKeys() {
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
     if (info.kind != SectionKind::Special || !arch::entryEndsWithKey(info.special->kind) || !includedSec[sec.index])
