@@ -106,6 +106,8 @@ class ElfObject {
  private:
   ElfObject() = default;
   static ElfObject load(const std::string& path, bool relocatableOnly);
+  class Loader;  // ElfObject.cpp: one step of load() per part of the file
+  friend class Loader;
   std::unique_ptr<FileImage> image_;  // every view above points into it
 };
 
