@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "differ/Differ.h"
+#include "kbuild/Files.h"
 
 namespace lpb::cli {
 
@@ -61,12 +62,7 @@ int runDiff(const DiffArgs& a) {
       for (const auto& x : r.externals)
         j["externals"].push_back({{"name", x.name}, {"local", x.wasLocal}, {"sympos", x.sympos}});
       j["unknown_sections"] = r.unknownSections;
-      std::ofstream out(a.json);
-      out << j.dump(2) << "\n";
-      if (!out) {
-        fmt::print(stderr, "lp-build: {}: cannot write the JSON report\n", a.json);
-        return 2;
-      }
+      kbuild::writeFileAtomically(a.json, j.dump(2) + "\n");
     }
     for (const auto& w : r.warnings) fmt::print(stderr, "lp-build: warning: {}\n", w);
     switch (r.verdict) {

@@ -1,5 +1,7 @@
 #include "elfgen/ObjectWriter.h"
 
+#include "elfgen/AtomicFile.h"
+
 #include "elfgen/ElfObject.h"
 
 #include <fcntl.h>
@@ -38,6 +40,7 @@ class StringTable {
     return off;
   }
   std::vector<uint8_t>& bytes() { return bytes_; }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
 
  private:
   std::vector<uint8_t> bytes_;
@@ -54,64 +57,118 @@ void setData(Elf_Scn* scn, void* buf, size_t size, Elf_Type type, size_t align) 
 
 }  // namespace
 
-void ObjectWriter::write(const std::string& path) const {
-  auto fail = [&](const std::string& what) { return InputError(path, what); };
+namespace {
 
-  // Output section numbering: user sections keep their numbers (1..N); then one RELA
-  // section per user section with relocations; then .symtab, .strtab, .shstrtab.
-  const uint32_t nUser = static_cast<uint32_t>(sections_.size());
-  std::vector<uint32_t> relaIndexOf(nUser + 1, 0);
-  uint32_t next = nUser + 1;
-  for (uint32_t i = 1; i <= nUser; ++i)
-    if (!sections_[i - 1].relocs.empty()) relaIndexOf[i] = next++;
-  const uint32_t symtabIdx = next++, strtabIdx = next++, shstrIdx = next++;
+// The output's section numbering: user sections keep their numbers (1..N); then one RELA
+// section per user section with relocations; then .symtab, .strtab, .shstrtab.
+struct Numbering {
+  explicit Numbering(const std::vector<OutSection>& sections) : nUser(uint32_t(sections.size())) {
+    relaIndexOf.assign(nUser + 1, 0);
+    uint32_t next = nUser + 1;
+    for (uint32_t i = 1; i <= nUser; ++i)
+      if (!sections[i - 1].relocs.empty()) relaIndexOf[i] = next++;
+    symtab = next++;
+    strtab = next++;
+    shstrtab = next++;
+  }
+  uint32_t relaTarget(uint32_t idx) const {
+    for (uint32_t i = 1; i <= nUser; ++i)
+      if (relaIndexOf[i] == idx) return i;
+    return 0;
+  }
+  uint32_t nUser;
+  std::vector<uint32_t> relaIndexOf;  // user section -> its RELA section (0: none)
+  uint32_t symtab, strtab, shstrtab;
+};
 
-  // Symbols: locals first (ELF requires it); remember where each one went.
+// The symbol table, locals first (ELF requires it), and where each symbol went.
+struct SymbolTable {
+  std::vector<Elf64_Sym> entries;
+  std::vector<uint32_t> newIndex;  // 1-based input symbol -> output index
+  uint32_t firstGlobal = 1;
+  StringTable names;
+};
+
+SymbolTable symbolTable(const std::vector<OutSymbol>& symbols, uint32_t nUser, const std::string& path) {
+  SymbolTable t;
   std::vector<uint32_t> order;
-  order.reserve(symbols_.size());
-  for (uint32_t i = 0; i < symbols_.size(); ++i)
-    if (symbols_[i].bind == STB_LOCAL) order.push_back(i);
-  const uint32_t firstGlobal = static_cast<uint32_t>(order.size()) + 1;
-  for (uint32_t i = 0; i < symbols_.size(); ++i)
-    if (symbols_[i].bind != STB_LOCAL) order.push_back(i);
-  std::vector<uint32_t> newIndex(symbols_.size() + 1, 0);
-  for (uint32_t k = 0; k < order.size(); ++k) newIndex[order[k] + 1] = k + 1;
-
-  StringTable strtab, shstrtab;
-  std::vector<Elf64_Sym> syms(symbols_.size() + 1);
-  std::memset(syms.data(), 0, sizeof(Elf64_Sym));
+  order.reserve(symbols.size());
+  for (uint32_t i = 0; i < symbols.size(); ++i)
+    if (symbols[i].bind == STB_LOCAL) order.push_back(i);
+  t.firstGlobal = static_cast<uint32_t>(order.size()) + 1;
+  for (uint32_t i = 0; i < symbols.size(); ++i)
+    if (symbols[i].bind != STB_LOCAL) order.push_back(i);
+  t.newIndex.assign(symbols.size() + 1, 0);
+  for (uint32_t k = 0; k < order.size(); ++k) t.newIndex[order[k] + 1] = k + 1;
+  t.entries.resize(symbols.size() + 1);
+  std::memset(t.entries.data(), 0, sizeof(Elf64_Sym));
   for (uint32_t k = 0; k < order.size(); ++k) {
-    const OutSymbol& s = symbols_[order[k]];
-    Elf64_Sym& e = syms[k + 1];
-    e.st_name = s.type == STT_SECTION ? 0 : strtab.add(s.name);
+    const OutSymbol& s = symbols[order[k]];
+    Elf64_Sym& e = t.entries[k + 1];
+    e.st_name = s.type == STT_SECTION ? 0 : t.names.add(s.name);
     e.st_value = s.value;
     e.st_size = s.size;
     e.st_info = static_cast<unsigned char>(ELF64_ST_INFO(s.bind, s.type));
     e.st_other = s.other;
     if (!s.sectionIsReserved && (s.section == 0 || s.section > nUser))
-      throw fail(fmt::format("internal: symbol {} placed in unknown section {}", s.name, s.section));
+      throw InputError(path, fmt::format("internal: symbol {} placed in unknown section {}", s.name, s.section));
     e.st_shndx = static_cast<Elf64_Section>(s.section);
   }
+  return t;
+}
 
-  std::vector<std::vector<Elf64_Rela>> relas(nUser + 1);
-  for (uint32_t i = 1; i <= nUser; ++i)
+// Section names, stable before any header is written.
+std::vector<uint32_t> sectionNames(const std::vector<OutSection>& sections, const Numbering& n, StringTable& shstrtab) {
+  std::vector<uint32_t> nameOff(n.shstrtab + 1, 0);
+  for (uint32_t i = 1; i <= n.nUser; ++i) nameOff[i] = shstrtab.add(sections[i - 1].name);
+  for (uint32_t i = 1; i <= n.nUser; ++i)
+    if (n.relaIndexOf[i]) {
+      const OutSection& s = sections[i - 1];
+      nameOff[n.relaIndexOf[i]] = shstrtab.add(s.relaName.empty() ? ".rela" + s.name : s.relaName);
+    }
+  nameOff[n.symtab] = shstrtab.add(".symtab");
+  nameOff[n.strtab] = shstrtab.add(".strtab");
+  nameOff[n.shstrtab] = shstrtab.add(".shstrtab");
+  return nameOff;
+}
+
+void setUserSection(Elf_Scn* scn, Elf64_Shdr* sh, const OutSection& s) {
+  sh->sh_type = s.type;
+  sh->sh_flags = s.flags;
+  sh->sh_addralign = s.addralign ? s.addralign : 1;
+  sh->sh_entsize = s.entsize;
+  sh->sh_link = s.linkSection;
+  sh->sh_info = s.info;
+  if (s.type == SHT_NOBITS) setData(scn, nullptr, s.size, ELF_T_BYTE, sh->sh_addralign);
+  else setData(scn, const_cast<uint8_t*>(s.data.data()), s.data.size(), ELF_T_BYTE, sh->sh_addralign);
+}
+
+void setStringSection(Elf_Scn* scn, Elf64_Shdr* sh, const StringTable& strings) {
+  sh->sh_type = SHT_STRTAB;
+  sh->sh_addralign = 1;
+  setData(scn, const_cast<uint8_t*>(strings.bytes().data()), strings.bytes().size(), ELF_T_BYTE, 1);
+}
+
+}  // namespace
+
+void ObjectWriter::write(const std::string& path) const {
+  auto fail = [&](const std::string& what) { return InputError(path, what); };
+  const Numbering n(sections_);
+  SymbolTable symtab = symbolTable(symbols_, n.nUser, path);
+  std::vector<std::vector<Elf64_Rela>> relas(n.nUser + 1);
+  for (uint32_t i = 1; i <= n.nUser; ++i)
     for (const OutReloc& r : sections_[i - 1].relocs) {
       if (r.sym > symbols_.size())
         throw fail(fmt::format("internal: relocation in {} names unknown symbol {}", sections_[i - 1].name, r.sym));
-      relas[i].push_back(Elf64_Rela{r.offset, ELF64_R_INFO(newIndex[r.sym], r.type), r.addend});
+      relas[i].push_back(Elf64_Rela{r.offset, ELF64_R_INFO(symtab.newIndex[r.sym], r.type), r.addend});
     }
+  StringTable shstrtab;
+  std::vector<uint32_t> nameOff = sectionNames(sections_, n, shstrtab);
 
   elf_version(EV_CURRENT);
-  std::string tmp = path + ".lp-build-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw fail(fmt::format("cannot create: {}", std::strerror(errno)));
-  Elf* e = elf_begin(fd, ELF_C_WRITE, nullptr);
-  auto cleanup = [&] {
-    if (e) elf_end(e);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-  };
-  if (!e) { cleanup(); throw fail(elf_errmsg(-1)); }
+  AtomicFile file(path);
+  Elf* e = elf_begin(file.fd(), ELF_C_WRITE, nullptr);
+  if (!e) throw fail(elf_errmsg(-1));
   Elf64_Ehdr* eh = elf64_newehdr(e);
   eh->e_ident[EI_DATA] = byteOrder_;
   eh->e_ident[EI_OSABI] = osabi_;
@@ -119,85 +176,41 @@ void ObjectWriter::write(const std::string& path) const {
   eh->e_machine = machine_;
   eh->e_version = EV_CURRENT;
   eh->e_flags = eflags_;
-
-  // Section names must be stable before any header is written.
-  std::vector<uint32_t> nameOff(shstrIdx + 1, 0);
-  for (uint32_t i = 1; i <= nUser; ++i) nameOff[i] = shstrtab.add(sections_[i - 1].name);
-  for (uint32_t i = 1; i <= nUser; ++i)
-    if (relaIndexOf[i]) {
-      const OutSection& s = sections_[i - 1];
-      nameOff[relaIndexOf[i]] = shstrtab.add(s.relaName.empty() ? ".rela" + s.name : s.relaName);
-    }
-  nameOff[symtabIdx] = shstrtab.add(".symtab");
-  nameOff[strtabIdx] = shstrtab.add(".strtab");
-  nameOff[shstrIdx] = shstrtab.add(".shstrtab");
-
   // elf_newscn hands out indices in order, so creating in our numbering order keeps them.
-  for (uint32_t idx = 1; idx <= shstrIdx; ++idx) {
+  for (uint32_t idx = 1; idx <= n.shstrtab; ++idx) {
     Elf_Scn* scn = elf_newscn(e);
     Elf64_Shdr* sh = elf64_getshdr(scn);
     sh->sh_name = nameOff[idx];
-    if (idx <= nUser) {
-      const OutSection& s = sections_[idx - 1];
-      sh->sh_type = s.type;
-      sh->sh_flags = s.flags;
-      sh->sh_addralign = s.addralign ? s.addralign : 1;
-      sh->sh_entsize = s.entsize;
-      sh->sh_link = s.linkSection;
-      sh->sh_info = s.info;
-      if (s.type == SHT_NOBITS) {
-        setData(scn, nullptr, s.size, ELF_T_BYTE, sh->sh_addralign);
-      } else {
-        setData(scn, const_cast<uint8_t*>(s.data.data()), s.data.size(), ELF_T_BYTE, sh->sh_addralign);
-      }
-      continue;
-    }
-    if (idx == symtabIdx) {
+    if (idx <= n.nUser) {
+      setUserSection(scn, sh, sections_[idx - 1]);
+    } else if (idx == n.symtab) {
       sh->sh_type = SHT_SYMTAB;
-      sh->sh_link = strtabIdx;
-      sh->sh_info = firstGlobal;
+      sh->sh_link = n.strtab;
+      sh->sh_info = symtab.firstGlobal;
       sh->sh_entsize = sizeof(Elf64_Sym);
       sh->sh_addralign = 8;
-      setData(scn, syms.data(), syms.size() * sizeof(Elf64_Sym), ELF_T_SYM, 8);
-    } else if (idx == strtabIdx) {
-      sh->sh_type = SHT_STRTAB;
-      sh->sh_addralign = 1;
-      setData(scn, strtab.bytes().data(), strtab.bytes().size(), ELF_T_BYTE, 1);
-    } else if (idx == shstrIdx) {
-      sh->sh_type = SHT_STRTAB;
-      sh->sh_addralign = 1;
-      setData(scn, shstrtab.bytes().data(), shstrtab.bytes().size(), ELF_T_BYTE, 1);
+      setData(scn, symtab.entries.data(), symtab.entries.size() * sizeof(Elf64_Sym), ELF_T_SYM, 8);
+    } else if (idx == n.strtab || idx == n.shstrtab) {
+      setStringSection(scn, sh, idx == n.strtab ? symtab.names : shstrtab);
     } else {
-      // A RELA section: find which user section it belongs to.
-      uint32_t target = 0;
-      for (uint32_t i = 1; i <= nUser; ++i)
-        if (relaIndexOf[i] == idx) target = i;
+      uint32_t target = n.relaTarget(idx);
       sh->sh_type = SHT_RELA;
       sh->sh_flags = SHF_INFO_LINK | sections_[target - 1].relaFlags;
-      sh->sh_link = symtabIdx;
+      sh->sh_link = n.symtab;
       sh->sh_info = target;
       sh->sh_entsize = sizeof(Elf64_Rela);
       sh->sh_addralign = 8;
-      auto& v = relas[target];
-      setData(scn, v.data(), v.size() * sizeof(Elf64_Rela), ELF_T_RELA, 8);
+      setData(scn, relas[target].data(), relas[target].size() * sizeof(Elf64_Rela), ELF_T_RELA, 8);
     }
   }
-  eh->e_shstrndx = shstrIdx;
+  eh->e_shstrndx = n.shstrtab;
   if (elf_update(e, ELF_C_WRITE) < 0) {
     std::string msg = elf_errmsg(-1);
-    cleanup();
+    elf_end(e);
     throw fail(fmt::format("libelf: {}", msg));
   }
   elf_end(e);
-  e = nullptr;
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw fail("write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw fail(fmt::format("cannot rename into place: {}", std::strerror(errno)));
-  }
+  file.commit(false);  // an object in the work directory: nothing to keep across a crash
 }
 
 }  // namespace lpb::elf

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Files.h"
 #include "kbuild/Shell.h"
 
 namespace fs = std::filesystem;
@@ -130,9 +131,7 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
                                                firstErrorLine(results[j].output)));
     }
     if (p.original && p.tmp != p.final) {
-      std::string staged = p.final + ".tmp" + std::to_string(::getpid());
-      fs::copy_file(p.tmp, staged, fs::copy_options::overwrite_existing);
-      fs::rename(staged, p.final);
+      copyFileAtomically(p.tmp, p.final);
     }
     out[p.unit].seconds = secs;
     if (s.progress) s.progress(fmt::format("compiled {} ({})", u.source, p.original ? "original" : "patched"));

@@ -165,8 +165,7 @@ Prepared prepare(const TreeOptions& o, const std::string& src, const arch::Targe
                                      "option(s), first {}",
                                      src, diff.size(), diff.front()));
   std::ofstream(dir + "/lpb-prepare-info") << inputs;
-  std::ofstream(dir + "/.lpb-prepared.tmp") << "ok\n";
-  fs::rename(dir + "/.lpb-prepared.tmp", dir + "/.lpb-prepared");
+  writeFileAtomically(dir + "/.lpb-prepared", "ok\n");
   return p;
 }
 
@@ -196,9 +195,7 @@ std::set<std::string> vmlinuxSources(const elf::ElfObject& image, const std::str
   fs::create_directories(cacheDir);
   std::string text = key + "\n";
   for (const auto& s : out) text += s + "\n";
-  std::string tmp = file + ".tmp" + std::to_string(::getpid());
-  std::ofstream(tmp) << text;
-  fs::rename(tmp, file);
+  writeFileAtomically(file, text);
   return out;
 }
 
@@ -507,14 +504,11 @@ std::string DistroTree::plainCopy(const std::string& module, const std::string& 
   if (isFile(out)) return out;
   const char* tool = file.ends_with(".xz") ? "xz" : file.ends_with(".zst") ? "zstd" : "gzip";
   fs::create_directories(moduleCache_);
-  std::string tmp = out + ".tmp" + std::to_string(::getpid());
-  ProcessResult r = runProcess({"sh", "-c", "\"$0\" -dc < \"$1\" > \"$2\"", tool, file, tmp});
-  if (r.status != 0) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
+  elf::AtomicFile copy(out);
+  ProcessResult r = runProcess({"sh", "-c", "\"$0\" -dc < \"$1\" > \"$2\"", tool, file, copy.tempPath()});
+  if (r.status != 0)
     throw elf::InputError(file, fmt::format("cannot decompress with {}: {}", tool, firstErrorLine(r.output)));
-  }
-  fs::rename(tmp, out);
+  copy.commit(false);
   return out;
 }
 

@@ -30,30 +30,6 @@ std::string selfExecutable() {
   return ec ? std::string("lp-build") : self.string();
 }
 
-void writeFileAtomically(const std::string& path, std::string_view contents) {
-  std::filesystem::path dest(path);
-  std::filesystem::path dir = dest.has_parent_path() ? dest.parent_path() : std::filesystem::path(".");
-  std::string tmpName = ".";  // (built by appends: GCC 12 -O3 -Wrestrict false positive, PR 105651)
-  tmpName.append(dest.filename().string()).append(".lpb-tmp").append(std::to_string(::getpid()));
-  std::string tmp = (dir / tmpName).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw elf::InputError(path, std::string("cannot write: ") + std::strerror(errno));
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  bool ok = done == contents.size() && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw elf::InputError(path, std::string("cannot write: ") + std::strerror(err));
-  }
-}
-
 void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "elfgen/AtomicFile.h"
+
 namespace lpb::kbuild {
 
 // The file's contents ("" if unreadable).
@@ -13,10 +15,9 @@ std::string readFile(const std::string& path);
 // installed, its data; what `lp-build ci` runs its steps with.
 std::string selfExecutable();
 
-// Writes `contents` to `path` so that readers see the old file or the whole new one, never
-// half of it: a pid-unique temporary beside `path` (rename needs one file system), flushed
-// to disk, then renamed over it. Throws elf::InputError naming `path` on failure.
-void writeFileAtomically(const std::string& path, std::string_view contents);
+// Writing outputs and cache entries: elfgen/AtomicFile.h (pid-unique temporary, fsync, rename).
+using elf::copyFileAtomically;
+using elf::writeFileAtomically;
 
 // Removes the entries of `dir` named `<anything><marker><pid>` whose process is gone: the
 // scratch that killed lp-build runs leave behind.
