@@ -54,83 +54,117 @@ std::vector<std::set<uint32_t>> computeUses(ObjectModel& m) {
 
 }  // namespace
 
-void Differ::correlate() {
-  const size_t nP = patched.elf.symbols.size(), nO = orig.elf.symbols.size();
-  twinOfSym.assign(nP, 0);
-  twinOfSymOrig.assign(nO, 0);
-  auto pair = [&](uint32_t p, uint32_t o) {
-    twinOfSym[p] = o;
-    twinOfSymOrig[o] = p;
-  };
+namespace {
 
-  // Clones the compiler numbers (foo.constprop.3) may come in families whose numbers shift
-  // between builds: within such a family, identical copies pair first, then the numbers.
-  std::multimap<std::string, uint32_t> origByBase, patchedByBase;
-  for (uint32_t o = 1; o < nO; ++o)
-    if (pairsByName(orig, o) && orig.sym(o).isDefined()) origByBase.emplace(orig.symbols[o].baseName, o);
-  for (uint32_t p = 1; p < nP; ++p)
-    if (pairsByName(patched, p) && patched.sym(p).isDefined()) patchedByBase.emplace(patched.symbols[p].baseName, p);
-  auto inFamily = [&](const ObjectModel& m, uint32_t i) {
-    const std::string& b = m.symbols[i].baseName;
-    return b != m.sym(i).name && (origByBase.count(b) > 1 || patchedByBase.count(b) > 1);
+using ByBaseName = std::multimap<std::string, uint32_t>;
+
+// Defined symbols that pair by name, by their name without the compiler's numbering.
+ByBaseName byBaseName(const ObjectModel& m) {
+  ByBaseName out;
+  for (uint32_t i = 1; i < m.elf.symbols.size(); ++i)
+    if (pairsByName(m, i) && m.sym(i).isDefined()) out.emplace(m.symbols[i].baseName, i);
+  return out;
+}
+
+// Same size, bytes and relocations (targets by base name): two copies of one clone.
+bool identicalCopies(const ObjectModel& patched, uint32_t p, const ObjectModel& orig, uint32_t o) {
+  const elf::Symbol &ps = patched.sym(p), &os = orig.sym(o);
+  if (ps.size != os.size || ps.type != os.type) return false;
+  const elf::Section &pSec = patched.sec(ps.shndx), &oSec = orig.sec(os.shndx);
+  if (pSec.size != oSec.size || pSec.type != oSec.type || pSec.relocs.size() != oSec.relocs.size()) return false;
+  if (pSec.type != SHT_NOBITS && !std::equal(pSec.data.begin(), pSec.data.end(), oSec.data.begin())) return false;
+  for (size_t i = 0; i < pSec.relocs.size(); ++i) {
+    const elf::Reloc &a = pSec.relocs[i], &b = oSec.relocs[i];
+    if (a.offset != b.offset || a.type != b.type || a.addend != b.addend ||
+        patched.symbols[a.sym].baseName != orig.symbols[b.sym].baseName)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Pairs the original's symbols and sections with the patched object's, most certain
+// evidence first.
+void Differ::correlate() {
+  twinOfSym.assign(patched.elf.symbols.size(), 0);
+  twinOfSymOrig.assign(orig.elf.symbols.size(), 0);
+  ByBaseName origByBase = byBaseName(orig), patchedByBase = byBaseName(patched);
+  pairCloneFamilies(origByBase, patchedByBase);
+  pairByName();
+  pairByBaseName(origByBase);
+  pairPrefixes();
+  usesOrig = computeUses(orig);
+  usesPatched = computeUses(patched);
+  pairStaticLocals();
+  pairSections();
+}
+
+void Differ::pairSymbols(uint32_t p, uint32_t o) {
+  twinOfSym[p] = o;
+  twinOfSymOrig[o] = p;
+}
+
+// Clones the compiler numbers (foo.constprop.3) may come in families whose numbers shift
+// between builds: within such a family, identical copies pair first, then the numbers.
+void Differ::pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& patchedByBase) {
+  auto inFamily = [&](uint32_t p) {
+    const std::string& b = patched.symbols[p].baseName;
+    return b != patched.sym(p).name && (origByBase.count(b) > 1 || patchedByBase.count(b) > 1);
   };
-  auto identical = [&](uint32_t p, uint32_t o) {
-    const elf::Symbol &ps = patched.sym(p), &os = orig.sym(o);
-    if (ps.size != os.size || ps.type != os.type) return false;
-    const elf::Section &pSec = patched.sec(ps.shndx), &oSec = orig.sec(os.shndx);
-    if (pSec.size != oSec.size || pSec.type != oSec.type || pSec.relocs.size() != oSec.relocs.size()) return false;
-    if (pSec.type != SHT_NOBITS && !std::equal(pSec.data.begin(), pSec.data.end(), oSec.data.begin())) return false;
-    for (size_t i = 0; i < pSec.relocs.size(); ++i) {
-      const elf::Reloc &a = pSec.relocs[i], &b = oSec.relocs[i];
-      if (a.offset != b.offset || a.type != b.type || a.addend != b.addend ||
-          patched.symbols[a.sym].baseName != orig.symbols[b.sym].baseName)
-        return false;
-    }
-    return true;
-  };
-  for (uint32_t p = 1; p < nP; ++p) {
-    if (!pairsByName(patched, p) || !patched.sym(p).isDefined() || !inFamily(patched, p)) continue;
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
+    if (!pairsByName(patched, p) || !patched.sym(p).isDefined() || !inFamily(p)) continue;
     auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
     for (auto it = lo; it != hi; ++it)
-      if (!twinOfSymOrig[it->second] && identical(p, it->second)) {
-        pair(p, it->second);
+      if (!twinOfSymOrig[it->second] && identicalCopies(patched, p, orig, it->second)) {
+        pairSymbols(p, it->second);
         break;
       }
   }
+}
 
-  // 1. Same name.
+// The same name, and the same kind of symbol.
+void Differ::pairByName() {
   std::map<std::string_view, uint32_t> origByName;
-  for (uint32_t o = 1; o < nO; ++o)
+  for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o)
     if (pairsByName(orig, o) && !twinOfSymOrig[o]) origByName.emplace(orig.sym(o).name, o);
-  for (uint32_t p = 1; p < nP; ++p) {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     if (!pairsByName(patched, p) || twinOfSym[p]) continue;
     auto it = origByName.find(patched.sym(p).name);
     if (it != origByName.end() && !twinOfSymOrig[it->second] && sameKind(orig.sym(it->second), patched.sym(p)))
-      pair(p, it->second);
+      pairSymbols(p, it->second);
   }
-  // 2. Same name once the compiler's numbering is taken out (.isra.N, .constprop.N, .cold.N).
-  for (uint32_t p = 1; p < nP; ++p) {
+}
+
+// The same name once the compiler's numbering is taken out (.isra.N, .constprop.N, .cold.N).
+void Differ::pairByBaseName(const ByBaseName& origByBase) {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     if (!pairsByName(patched, p) || twinOfSym[p] || !patched.sym(p).isDefined()) continue;
     auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
     for (auto it = lo; it != hi; ++it)
       if (!twinOfSymOrig[it->second] && orig.sym(it->second).type == patched.sym(p).type) {
-        pair(p, it->second);
+        pairSymbols(p, it->second);
         break;
       }
   }
-  // 3. Prefix symbols follow their function.
-  for (uint32_t p = 1; p < nP; ++p) {
+}
+
+// Prefix symbols (__pfx_, __cfi_) follow their function.
+void Differ::pairPrefixes() {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
     if (!info.isPrefix || !twinOfSym[info.prefixOf]) continue;
     uint32_t of = twinOfSym[info.prefixOf];
     if (!orig.sym(of).isDefined()) continue;
     for (uint32_t o : orig.sections[orig.sym(of).shndx].objects)
-      if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !twinOfSymOrig[o]) pair(p, o);
+      if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !twinOfSymOrig[o]) pairSymbols(p, o);
   }
+}
 
-  // 4. Static locals, by the functions that use them.
-  usesOrig = computeUses(orig);
-  usesPatched = computeUses(patched);
+// Static locals (GCC's count.3), by the paired functions that use them; Clang names them
+// `function.variable`, unique in the unit, so there the name decides.
+void Differ::pairStaticLocals() {
+  const size_t nP = patched.elf.symbols.size();
   std::vector<std::vector<uint32_t>> usersPatched(nP);
   for (uint32_t u = 1; u < nP; ++u)
     for (uint32_t t : usesPatched[u]) usersPatched[t].push_back(u);
@@ -142,23 +176,23 @@ void Differ::correlate() {
       for (uint32_t v : usesOrig[ou])
         if (orig.symbols[v].isStaticLocal && !twinOfSymOrig[v] &&
             orig.symbols[v].baseName == patched.symbols[p].baseName && orig.sym(v).type == patched.sym(p).type) {
-          pair(p, v);
+          pairSymbols(p, v);
           break;
         }
       if (twinOfSym[p]) break;
     }
-    // Clang names static locals `function.variable`: unique in the unit, so the name decides.
-    if (!twinOfSym[p]) {
-      std::string_view n = patched.sym(p).name;
-      size_t dot = n.find('.');
-      if (dot != std::string_view::npos && dot + 1 < n.size() && patched.findSymbol(n.substr(0, dot)) &&
-          !std::isdigit(static_cast<unsigned char>(n[dot + 1])))
-        if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !twinOfSymOrig[o]) pair(p, o);
-    }
+    if (twinOfSym[p]) continue;
+    std::string_view n = patched.sym(p).name;
+    size_t dot = n.find('.');
+    if (dot != std::string_view::npos && dot + 1 < n.size() && patched.findSymbol(n.substr(0, dot)) &&
+        !std::isdigit(static_cast<unsigned char>(n[dot + 1])))
+      if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !twinOfSymOrig[o]) pairSymbols(p, o);
   }
+}
 
-  // 5. Sections: through the symbol they hold, else by name (in order, for repeated names),
-  // and SHF_LINK_ORDER sections through the section they describe.
+// Sections: through the symbol they hold, else by name (in order, for repeated names), and
+// SHF_LINK_ORDER sections through the section they describe.
+void Differ::pairSections() {
   const size_t sP = patched.elf.sections.size(), sO = orig.elf.sections.size();
   twinOfSec.assign(sP, 0);
   twinOfSecOrig.assign(sO, 0);

@@ -38,6 +38,14 @@ class Differ {
 
   // --- Correlate.cpp ---
   void correlate();
+  void pairSymbols(uint32_t patchedSym, uint32_t origSym);
+  void pairCloneFamilies(const std::multimap<std::string, uint32_t>& origByBase,
+                         const std::multimap<std::string, uint32_t>& patchedByBase);
+  void pairByName();
+  void pairByBaseName(const std::multimap<std::string, uint32_t>& origByBase);
+  void pairPrefixes();
+  void pairStaticLocals();
+  void pairSections();
   // --- Compare.cpp ---
   void compare();
   bool sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
