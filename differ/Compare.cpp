@@ -34,11 +34,6 @@ bool takesLineNumber(std::string_view name) {
   return std::find(kLineTakers.begin(), kLineTakers.end(), name) != kLineTakers.end();
 }
 
-struct Range {
-  const elf::Section* sec;
-  uint64_t begin, size;
-};
-
 std::span<const elf::Reloc> relocsIn(const Range& r) {
   auto& v = r.sec->relocs;
   auto lo = std::lower_bound(v.begin(), v.end(), r.begin, [](const elf::Reloc& x, uint64_t off) { return x.offset < off; });
@@ -122,101 +117,116 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
   return false;
 }
 
+// Decides, for every function, object and anonymous section, whether it is the same,
+// changed or new.
 void Differ::compare() {
-  const size_t nP = patched.elf.symbols.size();
-  symStatus.assign(nP, Status::New);
-  changeReason.assign(nP, {});
+  symStatus.assign(patched.elf.symbols.size(), Status::New);
+  changeReason.assign(patched.elf.symbols.size(), {});
   secStatus.assign(patched.elf.sections.size(), Status::New);
+  compareAnonymousSections();
+  compareSymbols();
+  // A prefix changes with its function; sections holding one symbol share its status.
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p)
+    if (patched.symbols[p].isPrefix && twinOfSym[p]) symStatus[p] = symStatus[patched.symbols[p].prefixOf];
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (uint32_t prim = patched.sections[s].primary) secStatus[s] = symStatus[prim];
+}
 
-  // Compares two ranges; on a difference, says what differs first (for the report).
-  auto sameRange = [&](const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why) {
-    onlyBytesDiffer = false;
-    if (o.size != p.size) {
-      why = fmt::format("size {} -> {}", o.size, p.size);
-      return false;
-    }
-    auto ro = relocsIn(o), rp = relocsIn(p);
-    if (ro.size() != rp.size()) {
-      why = fmt::format("{} -> {} relocations", ro.size(), rp.size());
-      return false;
-    }
-    for (size_t i = 0; i < ro.size(); ++i)
-      if (ro[i].offset - o.begin != rp[i].offset - p.begin || !sameTarget(*o.sec, ro[i], *p.sec, rp[i])) {
-        RelocTarget a = orig.resolve(*o.sec, ro[i]), b = patched.resolve(*p.sec, rp[i]);
-        why = fmt::format("reference at +0x{:x}: {}{:+#x} -> {}{:+#x}", rp[i].offset - p.begin,
-                          orig.sym(a.sym).name, a.addend, patched.sym(b.sym).name, b.addend);
-        return false;
-      }
-    if (o.sec->type == SHT_NOBITS || p.sec->type == SHT_NOBITS) {
-      if (o.sec->type != p.sec->type) why = "moved between initialized and zero-initialized data";
-      return o.sec->type == p.sec->type;
-    }
-    if (o.size == 0) return true;
-    for (const auto& [r, side] : {std::pair{&o, &orig}, std::pair{&p, &patched}})
-      if (r->begin + r->size > r->sec->data.size())  // a damaged symbol size
-        throw elf::InputError(side->elf.path, fmt::format("corrupt object: a symbol's range runs past the end of {}",
-                                                          r->sec->name));
-    if (std::memcmp(o.sec->data.data() + o.begin, p.sec->data.data() + p.begin, o.size) == 0) return true;
-    for (uint64_t i = 0; i < o.size; ++i)
-      if (o.sec->data[o.begin + i] != p.sec->data[p.begin + i]) {
-        why = fmt::format("bytes differ from +0x{:x}", i);
-        break;
-      }
-    onlyBytesDiffer = true;
+// Compares two ranges; on a difference, says what differs first (for the report).
+// `onlyBytesDiffer`: the relocations agree, the bytes do not.
+bool Differ::sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why) {
+  onlyBytesDiffer = false;
+  if (o.size != p.size) {
+    why = fmt::format("size {} -> {}", o.size, p.size);
     return false;
-  };
-
-  // Does the code differ only in line-number immediates, each feeding a line-taking call?
-  auto onlyLineNumbersDiffer = [&](const Range& o, const Range& p) {
-    const auto* io = orig.decoded(*o.sec);
-    const auto* ip = patched.decoded(*p.sec);
-    if (!io || !ip || io->size() != ip->size()) return false;
-    bool any = false;
-    auto rp = relocsIn(p);
-    for (size_t i = 0; i < io->size(); ++i) {
-      const arch::Insn a = (*io)[i], b = (*ip)[i];
-      if (a.offset != b.offset || a.length != b.length) return false;
-      if (a.offset < o.begin || a.offset >= o.begin + o.size) continue;
-      auto ba = o.sec->data.subspan(a.offset, a.length);
-      auto bb = p.sec->data.subspan(b.offset, b.length);
-      if (std::equal(ba.begin(), ba.end(), bb.begin())) continue;
-      if (!target.isLineNumberLoadPair(ba, bb, orig.elf.byteOrder)) return false;
-      // The next call-like reference after it must be to a line-taking function.
-      bool found = false;
-      for (const auto& r : rp) {
-        if (r.offset < b.offset + b.length) continue;
-        RelocTarget t = patched.resolve(*p.sec, r);
-        const elf::Symbol& s = patched.sym(t.sym);
-        const SymbolInfo& si = patched.symbols[t.sym];
-        if (t.anonymous() || si.isSpecialStatic || si.isObject) continue;  // strings, __warned, data
-        found = takesLineNumber(s.name);
-        break;
-      }
-      if (!found) return false;
-      any = true;
+  }
+  auto ro = relocsIn(o), rp = relocsIn(p);
+  if (ro.size() != rp.size()) {
+    why = fmt::format("{} -> {} relocations", ro.size(), rp.size());
+    return false;
+  }
+  for (size_t i = 0; i < ro.size(); ++i)
+    if (ro[i].offset - o.begin != rp[i].offset - p.begin || !sameTarget(*o.sec, ro[i], *p.sec, rp[i])) {
+      RelocTarget a = orig.resolve(*o.sec, ro[i]), b = patched.resolve(*p.sec, rp[i]);
+      why = fmt::format("reference at +0x{:x}: {}{:+#x} -> {}{:+#x}", rp[i].offset - p.begin,
+                        orig.sym(a.sym).name, a.addend, patched.sym(b.sym).name, b.addend);
+      return false;
     }
-    return any;
-  };
-
-  // Anonymous sections (string tables, .toc, .rodata without symbols) compare whole, first:
-  // references into them are judged by their status. Those without relocations (strings)
-  // go first, since a table's entries are judged by what they point at.
-  for (int pass = 0; pass < 2; ++pass)
-    for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
-      if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
-      uint32_t o = twinOfSec[p];
-      const elf::Section& ps = patched.sec(p);
-      if (!o || (pass == 0) != ps.relocs.empty()) continue;
-      const elf::Section& os = orig.sec(o);
-      bool same = os.size == ps.size && os.type == ps.type && os.relocs.size() == ps.relocs.size() &&
-                  (os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0);
-      for (size_t i = 0; same && i < os.relocs.size(); ++i)
-        same = os.relocs[i].offset == ps.relocs[i].offset && sameTarget(os, os.relocs[i], ps, ps.relocs[i], 1);
-      secStatus[p] = same ? Status::Same : Status::Changed;
+  if (o.sec->type == SHT_NOBITS || p.sec->type == SHT_NOBITS) {
+    if (o.sec->type != p.sec->type) why = "moved between initialized and zero-initialized data";
+    return o.sec->type == p.sec->type;
+  }
+  if (o.size == 0) return true;
+  for (const auto& [r, side] : {std::pair{&o, &orig}, std::pair{&p, &patched}})
+    if (r->begin + r->size > r->sec->data.size())  // a damaged symbol size
+      throw elf::InputError(side->elf.path, fmt::format("corrupt object: a symbol's range runs past the end of {}",
+                                                        r->sec->name));
+  if (std::memcmp(o.sec->data.data() + o.begin, p.sec->data.data() + p.begin, o.size) == 0) return true;
+  for (uint64_t i = 0; i < o.size; ++i)
+    if (o.sec->data[o.begin + i] != p.sec->data[p.begin + i]) {
+      why = fmt::format("bytes differ from +0x{:x}", i);
+      break;
     }
+  onlyBytesDiffer = true;
+  return false;
+}
 
-  // Functions and objects.
-  for (uint32_t p = 1; p < nP; ++p) {
+// Does the code differ only in line-number immediates, each feeding a line-taking call?
+bool Differ::onlyLineNumbersDiffer(const Range& o, const Range& p) const {
+  const auto* io = orig.decoded(*o.sec);
+  const auto* ip = patched.decoded(*p.sec);
+  if (!io || !ip || io->size() != ip->size()) return false;
+  bool any = false;
+  auto rp = relocsIn(p);
+  for (size_t i = 0; i < io->size(); ++i) {
+    const arch::Insn a = (*io)[i], b = (*ip)[i];
+    if (a.offset != b.offset || a.length != b.length) return false;
+    if (a.offset < o.begin || a.offset >= o.begin + o.size) continue;
+    auto ba = o.sec->data.subspan(a.offset, a.length);
+    auto bb = p.sec->data.subspan(b.offset, b.length);
+    if (std::equal(ba.begin(), ba.end(), bb.begin())) continue;
+    if (!target.isLineNumberLoadPair(ba, bb, orig.elf.byteOrder)) return false;
+    // The next call-like reference after it must be to a line-taking function.
+    bool found = false;
+    for (const auto& r : rp) {
+      if (r.offset < b.offset + b.length) continue;
+      RelocTarget t = patched.resolve(*p.sec, r);
+      const elf::Symbol& s = patched.sym(t.sym);
+      const SymbolInfo& si = patched.symbols[t.sym];
+      if (t.anonymous() || si.isSpecialStatic || si.isObject) continue;  // strings, __warned, data
+      found = takesLineNumber(s.name);
+      break;
+    }
+    if (!found) return false;
+    any = true;
+  }
+  return any;
+}
+
+// Anonymous sections (string tables, .toc, .rodata without symbols) compare whole, first:
+// references into them are judged by their status. Those without relocations (strings)
+// go first, since a table's entries are judged by what they point at.
+void Differ::compareAnonymousSections() {
+for (int pass = 0; pass < 2; ++pass)
+  for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
+    if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
+    uint32_t o = twinOfSec[p];
+    const elf::Section& ps = patched.sec(p);
+    if (!o || (pass == 0) != ps.relocs.empty()) continue;
+    const elf::Section& os = orig.sec(o);
+    bool same = os.size == ps.size && os.type == ps.type && os.relocs.size() == ps.relocs.size() &&
+                (os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0);
+    for (size_t i = 0; same && i < os.relocs.size(); ++i)
+      same = os.relocs[i].offset == ps.relocs[i].offset && sameTarget(os, os.relocs[i], ps, ps.relocs[i], 1);
+    secStatus[p] = same ? Status::Same : Status::Changed;
+  }
+
+}
+
+// Functions and objects: a symbol that is the only thing in its section compares with the
+// whole section, padding and prefix included; otherwise just its own bytes.
+void Differ::compareSymbols() {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
     const elf::Symbol& ps = patched.sym(p);
     if (!(info.isFunction || info.isObject) || !ps.isDefined()) continue;
@@ -225,8 +235,6 @@ void Differ::compare() {
     const elf::Symbol& os = orig.sym(o);
     const elf::Section& pSec = patched.sec(ps.shndx);
     const elf::Section& oSec = orig.sec(os.shndx);
-    // A symbol that is the only thing in its section compares with the whole section,
-    // padding and prefix included; otherwise just its own bytes.
     bool whole = patched.sections[ps.shndx].primary == (info.isPrefix ? info.prefixOf : p) &&
                  orig.sections[os.shndx].primary == (info.isPrefix ? orig.symbols[o].prefixOf : o);
     Range ro = whole ? Range{&oSec, 0, oSec.size} : Range{&oSec, os.value, os.size};
@@ -239,12 +247,6 @@ void Differ::compare() {
     else
       symStatus[p] = Status::Changed;
   }
-  // A prefix changes with its function.
-  for (uint32_t p = 1; p < nP; ++p)
-    if (patched.symbols[p].isPrefix && twinOfSym[p]) symStatus[p] = symStatus[patched.symbols[p].prefixOf];
-  // Sections holding one symbol share its status.
-  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-    if (uint32_t prim = patched.sections[s].primary) secStatus[s] = symStatus[prim];
 }
 
 }  // namespace lpb::differ

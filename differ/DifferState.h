@@ -29,6 +29,12 @@ struct SpecialEntry {
   bool keep = false;
 };
 
+// A byte range of a section: a symbol's, or a whole section's.
+struct Range {
+  const elf::Section* sec;
+  uint64_t begin, size;
+};
+
 class Differ {
  public:
   Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
@@ -48,6 +54,10 @@ class Differ {
   void pairSections();
   // --- Compare.cpp ---
   void compare();
+  void compareAnonymousSections();
+  void compareSymbols();
+  bool sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why);
+  bool onlyLineNumbersDiffer(const Range& o, const Range& p) const;
   bool sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
                   const elf::Reloc& pRel, int depth = 0);
   // --- Include.cpp ---
