@@ -7,6 +7,8 @@
 
 #include <cstring>
 #include <fmt/format.h>
+#include <list>
+#include <map>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -35,141 +37,171 @@ struct ElfHandle {
   }
 };
 
-}  // namespace
-
-KlpRewriteStats convertKlpRelocations(const std::string& path) {
-  elf_version(EV_CURRENT);
-  ElfHandle h;
-  h.fd = ::open(path.c_str(), O_RDWR);
-  if (h.fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-  h.e = elf_begin(h.fd, ELF_C_RDWR, nullptr);
-  if (!h.e || elf_kind(h.e) != ELF_K_ELF) throw InputError(path, "not an ELF file");
-  auto fail = [&](const std::string& what) { return InputError(path, what + ": " + elf_errmsg(-1)); };
-
-  size_t shstrndx = 0;
-  if (elf_getshdrstrndx(h.e, &shstrndx) != 0) throw fail("no section name table");
-  Elf_Scn* symScn = nullptr;
-  GElf_Shdr symHdr{};
-  for (Elf_Scn* s = elf_nextscn(h.e, nullptr); s; s = elf_nextscn(h.e, s)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(s, &sh) && sh.sh_type == SHT_SYMTAB) symScn = s, symHdr = sh;
+// One module file rewritten in place: its `.klp.sym.` symbols become livepatch symbols and
+// the relocations against them move into `.klp.rela.<object>.<section>` sections.
+class KlpRewriter {
+ public:
+  explicit KlpRewriter(const std::string& path);
+  KlpRewriteStats run() {
+    markLivepatchSymbols();
+    if (stats_.symbols == 0) return stats_;
+    for (Elf_Scn* s : relocationSections()) splitRelocations(s);
+    addKlpSections();
+    if (elf_update(h_.e, ELF_C_WRITE) < 0) throw fail("cannot write the module");
+    return stats_;
   }
-  if (!symScn) throw InputError(path, "no symbol table");
-  Elf_Data* symData = elf_getdata(symScn, nullptr);
-  size_t nsyms = symHdr.sh_entsize ? symHdr.sh_size / symHdr.sh_entsize : 0;
 
-  // 1. The symbols: `.klp.sym.<object>.<name>,<pos>` -> SHN_LIVEPATCH, global.
-  KlpRewriteStats stats;
-  std::vector<std::string> objectOfSym(nsyms);
-  for (size_t i = 1; i < nsyms; ++i) {
-    GElf_Sym sym;
-    if (!gelf_getsym(symData, int(i), &sym)) throw fail("bad symbol table");
-    const char* nm = elf_strptr(h.e, symHdr.sh_link, sym.st_name);
-    std::string_view name = nm ? nm : "";
-    if (!name.starts_with(kKlpSym)) continue;
-    std::string_view rest = name.substr(kKlpSym.size());
-    size_t dot = rest.find('.');
-    if (dot == std::string_view::npos || dot == 0 || rest.find(',') == std::string_view::npos)
-      throw InputError(path, fmt::format("malformed livepatch symbol name {}", name));
-    if (sym.st_shndx != SHN_UNDEF && sym.st_shndx != SHN_LIVEPATCH)
-      throw InputError(path, fmt::format("livepatch symbol {} is defined in the module", name));
-    objectOfSym[i] = std::string(rest.substr(0, dot));
-    sym.st_shndx = SHN_LIVEPATCH;
-    sym.st_info = GELF_ST_INFO(STB_GLOBAL, GELF_ST_TYPE(sym.st_info));
-    if (!gelf_update_sym(symData, int(i), &sym)) throw fail("cannot update a symbol");
-    ++stats.symbols;
-  }
-  if (stats.symbols == 0) return stats;
-  elf_flagdata(symData, ELF_C_SET, ELF_F_DIRTY);
-
-  // 2. The relocations: split each .rela section into what stays and what livepatch applies.
+ private:
   struct NewSection {
     std::string name;
     GElf_Word info;
     std::vector<GElf_Rela> relas;
   };
-  std::vector<NewSection> added;
-  std::vector<Elf_Scn*> relaScns;
-  for (Elf_Scn* s = elf_nextscn(h.e, nullptr); s; s = elf_nextscn(h.e, s)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(s, &sh) && sh.sh_type == SHT_RELA && !(sh.sh_flags & SHF_RELA_LIVEPATCH)) relaScns.push_back(s);
-  }
-  for (Elf_Scn* s : relaScns) {
-    GElf_Shdr sh;
-    gelf_getshdr(s, &sh);
-    Elf_Data* d = elf_getdata(s, nullptr);
-    size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-    std::vector<GElf_Rela> keep;
-    std::map<std::string, std::vector<GElf_Rela>> moved;
-    for (size_t i = 0; i < n; ++i) {
-      GElf_Rela r;
-      if (!gelf_getrela(d, int(i), &r)) throw fail("bad relocation section");
-      size_t symIdx = GELF_R_SYM(r.r_info);
-      if (symIdx < nsyms && !objectOfSym[symIdx].empty()) moved[objectOfSym[symIdx]].push_back(r);
-      else keep.push_back(r);
-    }
-    if (moved.empty()) continue;
-    Elf_Scn* target = elf_getscn(h.e, sh.sh_info);
-    GElf_Shdr th;
-    if (!target || !gelf_getshdr(target, &th)) throw InputError(path, "relocation section without a target section");
-    const char* tn = elf_strptr(h.e, shstrndx, th.sh_name);
-    for (auto& [object, relas] : moved) {
-      stats.relocationsByObject[object] += unsigned(relas.size());
-      added.push_back({fmt::format(".klp.rela.{}.{}", object, tn ? tn : ""), sh.sh_info, std::move(relas)});
-    }
-    for (size_t i = 0; i < keep.size(); ++i) gelf_update_rela(d, int(i), &keep[i]);
-    d->d_size = keep.size() * sh.sh_entsize;
-    sh.sh_size = d->d_size;
-    gelf_update_shdr(s, &sh);
-    elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
-  }
+  InputError fail(const std::string& what) const { return InputError(path_, what + ": " + elf_errmsg(-1)); }
+  void markLivepatchSymbols();
+  std::vector<Elf_Scn*> relocationSections() const;
+  void splitRelocations(Elf_Scn* s);
+  void addKlpSections();
 
-  // 3. The new sections, with their names appended to the section name table.
-  Elf_Scn* shstr = elf_getscn(h.e, shstrndx);
+  std::string path_;
+  ElfHandle h_;
+  size_t shstrndx_ = 0, nsyms_ = 0;
+  Elf_Scn* symScn_ = nullptr;
+  GElf_Shdr symHdr_{};
+  Elf_Data* symData_ = nullptr;
+  std::vector<std::string> objectOfSym_;  // per symbol: the livepatch object it is in ("" : none)
+  std::vector<NewSection> added_;
+  std::list<std::vector<uint8_t>> buffers_;  // stable addresses, for libelf
+  KlpRewriteStats stats_;
+};
+
+KlpRewriter::KlpRewriter(const std::string& path) : path_(path) {
+  elf_version(EV_CURRENT);
+  h_.fd = ::open(path.c_str(), O_RDWR);
+  if (h_.fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+  h_.e = elf_begin(h_.fd, ELF_C_RDWR, nullptr);
+  if (!h_.e || elf_kind(h_.e) != ELF_K_ELF) throw InputError(path, "not an ELF file");
+  if (elf_getshdrstrndx(h_.e, &shstrndx_) != 0) throw fail("no section name table");
+  for (Elf_Scn* s = elf_nextscn(h_.e, nullptr); s; s = elf_nextscn(h_.e, s)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(s, &sh) && sh.sh_type == SHT_SYMTAB) symScn_ = s, symHdr_ = sh;
+  }
+  if (!symScn_) throw InputError(path, "no symbol table");
+  symData_ = elf_getdata(symScn_, nullptr);
+  nsyms_ = symHdr_.sh_entsize ? symHdr_.sh_size / symHdr_.sh_entsize : 0;
+}
+
+// The symbols: `.klp.sym.<object>.<name>,<pos>` -> SHN_LIVEPATCH, global.
+void KlpRewriter::markLivepatchSymbols() {
+  objectOfSym_.assign(nsyms_, {});
+  for (size_t i = 1; i < nsyms_; ++i) {
+    GElf_Sym sym;
+    if (!gelf_getsym(symData_, int(i), &sym)) throw fail("bad symbol table");
+    const char* nm = elf_strptr(h_.e, symHdr_.sh_link, sym.st_name);
+    std::string_view name = nm ? nm : "";
+    if (!name.starts_with(kKlpSym)) continue;
+    std::string_view rest = name.substr(kKlpSym.size());
+    size_t dot = rest.find('.');
+    if (dot == std::string_view::npos || dot == 0 || rest.find(',') == std::string_view::npos)
+      throw InputError(path_, fmt::format("malformed livepatch symbol name {}", name));
+    if (sym.st_shndx != SHN_UNDEF && sym.st_shndx != SHN_LIVEPATCH)
+      throw InputError(path_, fmt::format("livepatch symbol {} is defined in the module", name));
+    objectOfSym_[i] = std::string(rest.substr(0, dot));
+    sym.st_shndx = SHN_LIVEPATCH;
+    sym.st_info = GELF_ST_INFO(STB_GLOBAL, GELF_ST_TYPE(sym.st_info));
+    if (!gelf_update_sym(symData_, int(i), &sym)) throw fail("cannot update a symbol");
+    ++stats_.symbols;
+  }
+  if (stats_.symbols) elf_flagdata(symData_, ELF_C_SET, ELF_F_DIRTY);
+}
+
+std::vector<Elf_Scn*> KlpRewriter::relocationSections() const {
+  std::vector<Elf_Scn*> out;
+  for (Elf_Scn* s = elf_nextscn(h_.e, nullptr); s; s = elf_nextscn(h_.e, s)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(s, &sh) && sh.sh_type == SHT_RELA && !(sh.sh_flags & SHF_RELA_LIVEPATCH)) out.push_back(s);
+  }
+  return out;
+}
+
+// Splits one .rela section into what stays and what livepatch applies (one new section
+// per livepatch object).
+void KlpRewriter::splitRelocations(Elf_Scn* s) {
+  GElf_Shdr sh;
+  gelf_getshdr(s, &sh);
+  Elf_Data* d = elf_getdata(s, nullptr);
+  size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+  std::vector<GElf_Rela> keep;
+  std::map<std::string, std::vector<GElf_Rela>> moved;
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Rela r;
+    if (!gelf_getrela(d, int(i), &r)) throw fail("bad relocation section");
+    size_t symIdx = GELF_R_SYM(r.r_info);
+    if (symIdx < nsyms_ && !objectOfSym_[symIdx].empty()) moved[objectOfSym_[symIdx]].push_back(r);
+    else keep.push_back(r);
+  }
+  if (moved.empty()) return;
+  Elf_Scn* target = elf_getscn(h_.e, sh.sh_info);
+  GElf_Shdr th;
+  if (!target || !gelf_getshdr(target, &th)) throw InputError(path_, "relocation section without a target section");
+  const char* tn = elf_strptr(h_.e, shstrndx_, th.sh_name);
+  for (auto& [object, relas] : moved) {
+    stats_.relocationsByObject[object] += unsigned(relas.size());
+    added_.push_back({fmt::format(".klp.rela.{}.{}", object, tn ? tn : ""), sh.sh_info, std::move(relas)});
+  }
+  for (size_t i = 0; i < keep.size(); ++i) gelf_update_rela(d, int(i), &keep[i]);
+  d->d_size = keep.size() * sh.sh_entsize;
+  sh.sh_size = d->d_size;
+  gelf_update_shdr(s, &sh);
+  elf_flagdata(d, ELF_C_SET, ELF_F_DIRTY);
+}
+
+// The new sections, with their names appended to the section name table. libelf keeps
+// pointers to the buffers until elf_update: they live in `buffers_`.
+void KlpRewriter::addKlpSections() {
+  Elf_Scn* shstr = elf_getscn(h_.e, shstrndx_);
   GElf_Shdr shstrHdr;
   gelf_getshdr(shstr, &shstrHdr);
   std::string names;
   std::vector<size_t> nameOffsets;
-  for (const auto& a : added) {
+  for (const auto& a : added_) {
     nameOffsets.push_back(shstrHdr.sh_size + names.size());
     names += a.name;
     names.push_back('\0');
   }
-  // libelf keeps pointers to the buffers until elf_update: they must outlive it.
-  std::vector<std::vector<uint8_t>> buffers;
-  buffers.emplace_back(names.begin(), names.end());
+  buffers_.emplace_back(names.begin(), names.end());
   Elf_Data* nd = elf_newdata(shstr);
-  nd->d_buf = buffers.back().data();
-  nd->d_size = buffers.back().size();
+  nd->d_buf = buffers_.back().data();
+  nd->d_size = buffers_.back().size();
   nd->d_type = ELF_T_BYTE;
   nd->d_align = 1;
-  size_t symtabIndex = elf_ndxscn(symScn);
-  int elfClass = gelf_getclass(h.e);
-  for (size_t i = 0; i < added.size(); ++i) {
-    Elf_Scn* s = elf_newscn(h.e);
+  size_t entsize = gelf_fsize(h_.e, ELF_T_RELA, 1, EV_CURRENT);
+  for (size_t i = 0; i < added_.size(); ++i) {
+    Elf_Scn* s = elf_newscn(h_.e);
     if (!s) throw fail("cannot add a section");
     Elf_Data* d = elf_newdata(s);
-    size_t entsize = gelf_fsize(h.e, ELF_T_RELA, 1, EV_CURRENT);
-    buffers.emplace_back(added[i].relas.size() * entsize);
-    d->d_buf = buffers.back().data();
-    d->d_size = buffers.back().size();
+    buffers_.emplace_back(added_[i].relas.size() * entsize);
+    d->d_buf = buffers_.back().data();
+    d->d_size = buffers_.back().size();
     d->d_type = ELF_T_RELA;
-    d->d_align = elfClass == ELFCLASS64 ? 8 : 4;
-    for (size_t j = 0; j < added[i].relas.size(); ++j) gelf_update_rela(d, int(j), &added[i].relas[j]);
+    d->d_align = gelf_getclass(h_.e) == ELFCLASS64 ? 8 : 4;
+    for (size_t j = 0; j < added_[i].relas.size(); ++j) gelf_update_rela(d, int(j), &added_[i].relas[j]);
     GElf_Shdr sh{};
     gelf_getshdr(s, &sh);
     sh.sh_name = GElf_Word(nameOffsets[i]);
     sh.sh_type = SHT_RELA;
     sh.sh_flags = SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH;
-    sh.sh_link = GElf_Word(symtabIndex);
-    sh.sh_info = added[i].info;
+    sh.sh_link = GElf_Word(elf_ndxscn(symScn_));
+    sh.sh_info = added_[i].info;
     sh.sh_entsize = entsize;
     sh.sh_addralign = d->d_align;
     gelf_update_shdr(s, &sh);
-    ++stats.sections;
+    ++stats_.sections;
   }
-  if (elf_update(h.e, ELF_C_WRITE) < 0) throw fail("cannot write the module");
-  return stats;
 }
+
+}  // namespace
+
+KlpRewriteStats convertKlpRelocations(const std::string& path) { return KlpRewriter(path).run(); }
 
 }  // namespace lpb::elf
