@@ -296,6 +296,82 @@ std::optional<LinkRecipe> readRecipeFile(const std::string& file, const std::str
   return r;
 }
 
+namespace {
+
+// Builds lp-build's probe module (the runtime and an empty table) in `probe` with kbuild;
+// on failure its kbuild.log stays for the error message (until the next run).
+void buildProbe(const kbuild::KernelTree& tree, const std::vector<std::string>& makeArgs,
+                const std::string& runtimeDir, const std::string& probe) {
+  fs::create_directories(probe);
+  for (const char* f : {"lpb-runtime.c", "lpb-table.h"})
+    fs::copy_file(runtimeDir + "/" + f, probe + "/" + f, fs::copy_options::overwrite_existing);
+  std::ofstream(probe + "/lpb-table.c") << "// The probe's table: a patch of nothing.\n#include \"lpb-table.h\"\n\n"
+                                           "const struct lpb_table lpb_table = { 0, 0, 1 };\n";
+  std::ofstream(probe + "/Kbuild") << fmt::format("obj-m := {0}.o\n{0}-y := lpb-runtime.o lpb-table.o\n", kProbeFile);
+  std::vector<std::string> argv = {"make", "-C", tree.objDir(), "M=" + probe, "modules"};
+  argv.insert(argv.end(), makeArgs.begin(), makeArgs.end());
+  argv.push_back(reproducibleKcflags(probe));  // recorded as -fdebug-prefix-map=@DIR@=.
+  kbuild::ProcessOptions o;
+  o.cwd = probe;
+  kbuild::ProcessResult res = kbuild::runProcess(argv, o);
+  std::ofstream(probe + "/kbuild.log") << res.output;
+  if (res.status != 0)
+    throw elf::InputError(probe + "/kbuild.log", fmt::format("kbuild could not build lp-build's probe module: {}",
+                                                             kbuild::firstErrorLine(res.output)));
+}
+
+// kbuild's saved command lines for each step of the probe's build, with its directory,
+// file and module names made placeholders.
+void readProbeCommands(LinkRecipe& r, const std::string& probe) {
+  // Linux 6.13 and later run an external module's commands from its directory and name
+  // its files relative to it; earlier ones from the tree, naming them by absolute path.
+  r.runsInModuleDir = savedCommand(probe, "lpb-table.o", probe + "/lpb-table.o").empty() &&
+                      !savedCommand(probe, "lpb-table.o", "lpb-table.o").empty();
+  auto recorded = [&](const std::string& cmdFile, const std::string& target) {
+    std::string c = savedCommand(probe, cmdFile, r.pathInModule(probe, target));
+    if (c.empty() && r.notReplayable.empty())
+      r.notReplayable = fmt::format("kbuild keeps no command line for {} (in .{}.cmd)", target, cmdFile);
+    replaceAll(c, probe, "@DIR@");
+    replaceAll(c, kProbeFile, "@FILE@");
+    replaceAll(c, kProbeMod, "@MOD@");
+    return c;
+  };
+  r.compileTable = recorded("lpb-table.o", "lpb-table.o");
+  r.link = recorded(std::string(kProbeFile) + ".o", std::string(kProbeFile) + ".o");
+  r.modpost = recorded("Module.symvers", "Module.symvers");
+  r.compileModC = recorded(std::string(kProbeFile) + ".mod.o", std::string(kProbeFile) + ".mod.o");
+  r.linkKo = recorded(std::string(kProbeFile) + ".ko", std::string(kProbeFile) + ".ko");
+}
+
+// The objects every module of this tree reuses: the runtime (which must not carry the
+// probe's name) and kbuild's .module-common.o where it has one.
+void keepProbeObjects(LinkRecipe& r, const std::string& probe, const std::string& runtimeDir) {
+  std::string runtime = kbuild::readFile(probe + "/lpb-runtime.o");
+  if (runtime.find("lpbprobe") != std::string::npos)
+    throw elf::InputError(runtimeDir + "/lpb-runtime.c", "the runtime object depends on the module name");
+  fs::copy_file(probe + "/lpb-runtime.o", r.runtimeObject());
+  r.hasModuleCommon = fs::exists(probe + "/.module-common.o");
+  if (r.hasModuleCommon) fs::copy_file(probe + "/.module-common.o", r.moduleCommonObject());
+}
+
+void writeRecipeFile(const LinkRecipe& r, const kbuild::KernelTree& tree) {
+  nlohmann::json j = {{"format", kRecipeFormat},
+                      {"tree", tree.objDir()},
+                      {"compile_table", r.compileTable},
+                      {"link", r.link},
+                      {"modpost", r.modpost},
+                      {"compile_mod_c", r.compileModC},
+                      {"link_ko", r.linkKo},
+                      {"compile_mod_c_precompiled", r.compileModCPrecompiled},
+                      {"mod_c_includes", r.modCIncludes},
+                      {"not_replayable", r.notReplayable},
+                      {"module_common", r.hasModuleCommon},
+                      {"runs_in_module_dir", r.runsInModuleDir}};
+  std::ofstream(r.dir + "/recipe.json") << j.dump(2) << "\n";
+}
+
+}  // namespace
+
 LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::string>& makeArgs,
                          const std::string& runtimeDir, const std::string& cacheDir) {
   fs::create_directories(cacheDir);
@@ -320,68 +396,13 @@ LinkRecipe linkRecipeFor(const kbuild::KernelTree& tree, const std::vector<std::
   fs::remove_all(r.dir);
   fs::create_directories(r.dir);
 
-  // On failure the probe's kbuild.log stays for the error message (until the next run).
   std::string probe = r.dir + "/probe";
-  fs::create_directories(probe);
-  for (const char* f : {"lpb-runtime.c", "lpb-table.h"})
-    fs::copy_file(runtimeDir + "/" + f, probe + "/" + f, fs::copy_options::overwrite_existing);
-  std::ofstream(probe + "/lpb-table.c") << "// The probe's table: a patch of nothing.\n#include \"lpb-table.h\"\n\n"
-                                           "const struct lpb_table lpb_table = { 0, 0, 1 };\n";
-  std::ofstream(probe + "/Kbuild") << fmt::format("obj-m := {0}.o\n{0}-y := lpb-runtime.o lpb-table.o\n", kProbeFile);
-  std::vector<std::string> argv = {"make", "-C", tree.objDir(), "M=" + probe, "modules"};
-  argv.insert(argv.end(), makeArgs.begin(), makeArgs.end());
-  argv.push_back(reproducibleKcflags(probe));  // recorded as -fdebug-prefix-map=@DIR@=.
-  kbuild::ProcessOptions o;
-  o.cwd = probe;
-  kbuild::ProcessResult res = kbuild::runProcess(argv, o);
-  std::ofstream(probe + "/kbuild.log") << res.output;
-  if (res.status != 0)
-    throw elf::InputError(probe + "/kbuild.log", fmt::format("kbuild could not build lp-build's probe module: {}",
-                                                             kbuild::firstErrorLine(res.output)));
-
-  // Linux 6.13 and later run an external module's commands from its directory and name
-  // its files relative to it; earlier ones from the tree, naming them by absolute path.
-  r.runsInModuleDir = savedCommand(probe, "lpb-table.o", probe + "/lpb-table.o").empty() &&
-                      !savedCommand(probe, "lpb-table.o", "lpb-table.o").empty();
-  auto recorded = [&](const std::string& cmdFile, const std::string& target) {
-    std::string c = savedCommand(probe, cmdFile, r.pathInModule(probe, target));
-    if (c.empty() && r.notReplayable.empty())
-      r.notReplayable = fmt::format("kbuild keeps no command line for {} (in .{}.cmd)", target, cmdFile);
-    replaceAll(c, probe, "@DIR@");
-    replaceAll(c, kProbeFile, "@FILE@");
-    replaceAll(c, kProbeMod, "@MOD@");
-    return c;
-  };
-  r.compileTable = recorded("lpb-table.o", "lpb-table.o");
-  r.link = recorded(std::string(kProbeFile) + ".o", std::string(kProbeFile) + ".o");
-  r.modpost = recorded("Module.symvers", "Module.symvers");
-  r.compileModC = recorded(std::string(kProbeFile) + ".mod.o", std::string(kProbeFile) + ".mod.o");
-  r.linkKo = recorded(std::string(kProbeFile) + ".ko", std::string(kProbeFile) + ".ko");
-
-  // The runtime goes into every module of this tree: it must not carry the probe's name.
-  std::string runtime = kbuild::readFile(probe + "/lpb-runtime.o");
-  if (runtime.find("lpbprobe") != std::string::npos)
-    throw elf::InputError(runtimeDir + "/lpb-runtime.c", "the runtime object depends on the module name");
-  fs::copy_file(probe + "/lpb-runtime.o", r.runtimeObject());
-  r.hasModuleCommon = fs::exists(probe + "/.module-common.o");
-  if (r.hasModuleCommon) fs::copy_file(probe + "/.module-common.o", r.moduleCommonObject());
-
+  buildProbe(tree, makeArgs, runtimeDir, probe);
+  readProbeCommands(r, probe);
+  keepProbeObjects(r, probe, runtimeDir);
   if (r.notReplayable.empty()) recordPrecompiledModC(r, probe, tree.objDir());
-
-  nlohmann::json j = {{"format", kRecipeFormat},
-                      {"tree", tree.objDir()},
-                      {"compile_table", r.compileTable},
-                      {"link", r.link},
-                      {"modpost", r.modpost},
-                      {"compile_mod_c", r.compileModC},
-                      {"link_ko", r.linkKo},
-                      {"compile_mod_c_precompiled", r.compileModCPrecompiled},
-                      {"mod_c_includes", r.modCIncludes},
-                      {"not_replayable", r.notReplayable},
-                      {"module_common", r.hasModuleCommon},
-                      {"runs_in_module_dir", r.runsInModuleDir}};
   fs::remove_all(probe);
-  std::ofstream(r.dir + "/recipe.json") << j.dump(2) << "\n";
+  writeRecipeFile(r, tree);
   // An incomplete or outdated directory under the final name goes first (we hold the lock).
   fs::remove_all(finalDir);
   fs::rename(r.dir, finalDir);

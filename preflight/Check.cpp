@@ -235,97 +235,111 @@ void mapHunks(const State& s, std::vector<Hunk>& hunks) {
 
 }  // namespace
 
+namespace {
+
+// The units to parse: every touched .c file's (it must be in the tree and built), then for
+// each touched header a unit that includes it (a patched .c file's if one does, else the
+// first unit of the build that reads it). Fills s.touched and s.unitOfFile.
+std::vector<kbuild::Unit> unitsToParse(State& s, const kbuild::KernelTree& tree,
+                                       const std::vector<kbuild::Patch>& patches) {
+  std::vector<kbuild::Unit> toParse;
+  std::set<std::string> parsedObjects;
+  auto addUnit = [&](const std::string& file, const kbuild::Unit& u) {
+    if (parsedObjects.insert(u.object).second) toParse.push_back(u);
+    s.unitOfFile[file] = std::find_if(toParse.begin(), toParse.end(),
+                                      [&](const kbuild::Unit& x) { return x.object == u.object; }) -
+                         toParse.begin();
+  };
+  for (const kbuild::Patch& p : patches)
+    for (const kbuild::PatchFile& f : p.files)
+      if (std::find(s.touched.begin(), s.touched.end(), f.path) == s.touched.end()) s.touched.push_back(f.path);
+  for (const kbuild::Patch& p : patches)
+    for (const kbuild::PatchFile& f : p.files) {
+      if (!f.created && !fs::exists(tree.sourceDir() + "/" + f.path))
+        throw elf::InputError(p.path, f.path + ": not in the kernel tree " + tree.sourceDir());
+      if (!isC(f.path)) continue;
+      if (f.created || f.deleted)
+        throw elf::InputError(p.path, f.path + ": the patch " + (f.created ? "creates" : "deletes") +
+                                          " a source file; a livepatch replaces functions of units the kernel "
+                                          "already has");
+      std::optional<kbuild::Unit> u = tree.unitForSource(f.path);
+      if (!u) throw elf::InputError(f.path, "not built in this kernel configuration (no kbuild record)");
+      addUnit(f.path, *u);
+    }
+  for (const std::string& f : s.touched) {
+    if (!isHeader(f) || s.unitOfFile.count(f)) continue;
+    std::vector<kbuild::Unit> users = tree.unitsAffectedBy({f});
+    if (users.empty()) continue;  // reported by the rules as reaching no unit
+    auto pick = std::find_if(users.begin(), users.end(),
+                             [&](const kbuild::Unit& u) { return parsedObjects.count(u.object) > 0; });
+    addUnit(f, pick == users.end() ? users[0] : *pick);
+  }
+  return toParse;
+}
+
+// The architecture: --arch, else what the first unit's built object says.
+const arch::Target* checkTarget(const CheckOptions& opts, const kbuild::KernelTree& tree,
+                                const std::vector<kbuild::Unit>& units) {
+  if (!opts.arch.empty()) {
+    const arch::Target* t = arch::targetNamed(opts.arch);
+    if (!t) throw elf::InputError("--arch", opts.arch + ": not an architecture lp-build knows");
+    return t;
+  }
+  if (units.empty()) return nullptr;
+  std::string obj = tree.objDir() + "/" + units[0].object;
+  return fs::exists(obj) ? arch::targetFor(elf::ElfObject::open(obj)) : nullptr;
+}
+
+// A fresh work directory under opts.workRoot (else /tmp), removed with the object.
+class CheckWorkDir {
+ public:
+  explicit CheckWorkDir(const std::string& workRoot) {
+    std::string pattern = (workRoot.empty() ? std::string("/tmp") : workRoot) + "/lp-build-check-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (!mkdtemp(buf.data()))
+      throw elf::InputError(workRoot.empty() ? "/tmp" : workRoot, "cannot create a work directory");
+    path_ = buf.data();
+  }
+  ~CheckWorkDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  CheckWorkDir(const CheckWorkDir&) = delete;
+  CheckWorkDir& operator=(const CheckWorkDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
 CheckReport check(const CheckOptions& opts) {
   CheckReport report;
   auto treeStart = std::chrono::steady_clock::now();
   std::vector<kbuild::Patch> patches;
   for (const auto& p : opts.patches) patches.push_back(kbuild::readPatch(p));
   kbuild::KernelTree tree = kbuild::KernelTree::open(opts.tree);
-
   State s(tree, opts);
-  // Every touched file must be in the tree (or created by the patch) and reach a built unit.
-  std::vector<kbuild::Unit> toParse;
-  std::set<std::string> parsedObjects;
-  auto addUnit = [&](const kbuild::Unit& u) {
-    if (parsedObjects.insert(u.object).second) toParse.push_back(u);
-  };
-  for (const kbuild::Patch& p : patches)
-    for (const kbuild::PatchFile& f : p.files)
-      if (std::find(s.touched.begin(), s.touched.end(), f.path) == s.touched.end()) s.touched.push_back(f.path);
-  for (const kbuild::Patch& p : patches) {
-    for (const kbuild::PatchFile& f : p.files) {
-      if (!f.created && !fs::exists(tree.sourceDir() + "/" + f.path))
-        throw elf::InputError(p.path, f.path + ": not in the kernel tree " + tree.sourceDir());
-      if (isC(f.path)) {
-        if (f.created || f.deleted)
-          throw elf::InputError(p.path, f.path + ": the patch " + (f.created ? "creates" : "deletes") +
-                                            " a source file; a livepatch replaces functions of units the kernel "
-                                            "already has");
-        std::optional<kbuild::Unit> u = tree.unitForSource(f.path);
-        if (!u) throw elf::InputError(f.path, "not built in this kernel configuration (no kbuild record)");
-        addUnit(*u);
-        s.unitOfFile[f.path] = std::find_if(toParse.begin(), toParse.end(),
-                                            [&](const kbuild::Unit& x) { return x.object == u->object; }) -
-                               toParse.begin();
-      }
-    }
-  }
-  for (const std::string& f : s.touched) {
-    if (!isHeader(f) || s.unitOfFile.count(f)) continue;
-    // A header is described by a unit that includes it: one of the patched .c files if one
-    // does, else the first unit of the build that reads it.
-    std::vector<kbuild::Unit> users = tree.unitsAffectedBy({f});
-    if (users.empty()) continue;  // reported by the rules as reaching no unit
-    size_t pick = users.size();
-    for (size_t i = 0; i < users.size() && pick == users.size(); ++i)
-      if (parsedObjects.count(users[i].object)) pick = i;
-    if (pick == users.size()) pick = 0;
-    addUnit(users[pick]);
-    s.unitOfFile[f] = std::find_if(toParse.begin(), toParse.end(),
-                                   [&](const kbuild::Unit& x) { return x.object == users[pick].object; }) -
-                      toParse.begin();
-  }
-
-  // The architecture: --arch, else what the first unit's built object says.
-  if (!opts.arch.empty()) {
-    s.target = arch::targetNamed(opts.arch);
-    if (!s.target) throw elf::InputError("--arch", opts.arch + ": not an architecture lp-build knows");
-  } else if (!toParse.empty()) {
-    std::string obj = tree.objDir() + "/" + toParse[0].object;
-    if (fs::exists(obj)) s.target = arch::targetFor(elf::ElfObject::open(obj));
-  }
+  std::vector<kbuild::Unit> toParse = unitsToParse(s, tree, patches);
+  s.target = checkTarget(opts, tree, toParse);
   report.arch = s.target ? std::string(s.target->name()) : "";
 
-  char tmpl[] = "/tmp/lp-build-check-XXXXXX";
-  std::string base = opts.workRoot.empty() ? "" : opts.workRoot + "/lp-build-check-XXXXXX";
-  std::vector<char> buf(base.begin(), base.end());
-  buf.push_back('\0');
-  char* made = mkdtemp(base.empty() ? tmpl : buf.data());
-  if (!made) throw elf::InputError(base.empty() ? "/tmp" : opts.workRoot, "cannot create a work directory");
-  std::string work = made;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{work};
-
-  kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, work + "/shadow");
+  CheckWorkDir work(opts.workRoot);
+  kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, work.path() + "/shadow");
   s.shadowRoot = shadow.root();
   report.treeSeconds = secondsSince(treeStart);
-
   for (const kbuild::Unit& u : toParse) {
     UnitTime t;
-    s.units.push_back(parseUnit(s, u, shadow, work, t));
+    s.units.push_back(parseUnit(s, u, shadow, work.path(), t));
     report.units.push_back(t);
   }
-
   applyRules(s);
   report.findings = std::move(s.findings);
   report.hunks = hunksOf(patches);
   mapHunks(s, report.hunks);
-  if (opts.deep) runDeep(s, shadow, work, report);
+  if (opts.deep) runDeep(s, shadow, work.path(), report);
   return report;
 }
 

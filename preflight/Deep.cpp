@@ -47,6 +47,76 @@ std::string baseName(const std::string& n) { return n.substr(0, n.find('.')); }
 
 }  // namespace
 
+namespace {
+
+// What the source level said, in the terms the object level can be held to.
+struct SourceView {
+  std::set<std::string> changed;  // changed and new functions
+  std::set<std::string> named;    // every entity a finding names, and what changes with it
+  std::set<std::string> refused;  // "rule entity"
+};
+
+SourceView sourceView(const std::vector<Finding>& findings) {
+  SourceView v;
+  for (const Finding& f : findings) {
+    if (f.rule == "function-changed" || f.rule == "new-function") v.changed.insert(f.entity);
+    v.named.insert(f.entity);
+    v.named.insert(f.changesWith.begin(), f.changesWith.end());
+    if (f.verdict != Verdict::Refuse) continue;
+    // The object level may refuse the functions a refused one is inlined into instead.
+    v.refused.insert(f.rule + " " + f.entity);
+    for (const auto& w : f.changesWith) v.refused.insert(f.rule + " " + w);
+  }
+  return v;
+}
+
+// One unit's object-level verdict, with a note for each place it disagrees with the source
+// level. `objectRefused` collects "source-rule entity" over all units.
+DeepUnit compareUnit(const pipeline::UnitDiff& diff, const SourceView& source, std::set<std::string>& objectRefused,
+                     std::vector<std::string>& notes) {
+  const differ::DiffResult& r = diff.result;
+  const std::string& unit = diff.objects.unit.object;
+  DeepUnit du;
+  du.unit = unit;
+  du.verdict = r.verdict;
+  std::set<std::string> objectChanged;
+  for (const auto& fn : r.functions)
+    if ((fn.status == differ::FunctionStatus::Changed || fn.status == differ::FunctionStatus::New ||
+         fn.status == differ::FunctionStatus::Refused) && fn.parent.empty()) {
+      objectChanged.insert(baseName(fn.name));
+      du.changed.push_back(fn.name);
+    }
+  for (const auto& ref : r.refusals) {
+    du.refusals.push_back({ref.rule, ref.name, ref.reason});
+    objectRefused.insert(sourceRuleFor(ref.rule) + " " + ref.name);
+  }
+  std::set<std::string> originalFunctions;
+  for (const auto& sym : diff.original->symbols)
+    if (sym.type == STT_FUNC && sym.isDefined()) originalFunctions.insert(baseName(std::string(sym.name)));
+
+  // Which functions change only matters to a patch both levels accept: behind a refused
+  // layout or enum change, every user of the type changes too.
+  bool refusedHere = !r.refusals.empty() || !source.refused.empty();
+  for (const auto& name : objectChanged)
+    if (!refusedHere && !source.named.count(name) && !name.starts_with("__"))
+      notes.push_back(fmt::format("{}: {} changes at object level; the source level did not name it", unit, name));
+  // A changed function that the compiler inlined everywhere has no code of its own: its
+  // callers change instead, which the source level names. Only a function that is there
+  // and stays the same contradicts the source level.
+  for (const auto& name : source.changed)
+    if (originalFunctions.count(name) && !objectChanged.count(name))
+      notes.push_back(
+          fmt::format("{}: {}: the source level expects a change; the object code is the same", unit, name));
+  for (const auto& ref : r.refusals) {
+    std::string rule = sourceRuleFor(ref.rule);
+    if (rule.empty() || !source.refused.count(rule + " " + ref.name))
+      notes.push_back(fmt::format("{}: object level refuses [{}] {}: {}", unit, ref.rule, ref.name, ref.reason));
+  }
+  return du;
+}
+
+}  // namespace
+
 void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work, CheckReport& report) {
   report.deepRan = true;
   if (s.units.empty()) return;
@@ -67,72 +137,18 @@ void runDeep(State& s, const kbuild::ShadowTree& shadow, const std::string& work
   settings.target = profile.target;
   std::vector<kbuild::UnitObjects> objects = kbuild::compileUnits(s.tree, shadow, units, settings);
 
-  // What the source level said.
-  std::set<std::string> sourceChanged;  // changed and new functions
-  std::set<std::string> sourceNamed;    // every entity a finding names, and what changes with it
-  std::set<std::string> sourceRefused;  // "rule entity"
-  for (const Finding& f : report.findings) {
-    if (f.rule == "function-changed" || f.rule == "new-function") sourceChanged.insert(f.entity);
-    sourceNamed.insert(f.entity);
-    sourceNamed.insert(f.changesWith.begin(), f.changesWith.end());
-    if (f.verdict != Verdict::Refuse) continue;
-    // The object level may refuse the functions a refused one is inlined into instead.
-    sourceRefused.insert(f.rule + " " + f.entity);
-    for (const auto& w : f.changesWith) sourceRefused.insert(f.rule + " " + w);
-  }
+  SourceView source = sourceView(report.findings);
   std::set<std::string> objectRefused;  // "source-rule entity", over all units
-  auto note = [&](std::string text) { report.deepNotes.push_back(std::move(text)); };
-
   pipeline::SymbolFiles symbolFiles(s.tree, vmlinux);
-  for (const kbuild::UnitObjects& o : objects) {
-    pipeline::UnitDiff diff = pipeline::diffUnit(o, profile, symbolFiles, s.tree.sourceDir());
-    const differ::DiffResult& r = diff.result;
-    const elf::ElfObject& a = *diff.original;
-
-    DeepUnit du;
-    du.unit = o.unit.object;
-    du.verdict = r.verdict;
-    std::set<std::string> objectChanged;
-    for (const auto& fn : r.functions)
-      if ((fn.status == differ::FunctionStatus::Changed || fn.status == differ::FunctionStatus::New ||
-           fn.status == differ::FunctionStatus::Refused) && fn.parent.empty()) {
-        objectChanged.insert(baseName(fn.name));
-        du.changed.push_back(fn.name);
-      }
-    for (const auto& ref : r.refusals) {
-      du.refusals.push_back({ref.rule, ref.name, ref.reason});
-      objectRefused.insert(sourceRuleFor(ref.rule) + " " + ref.name);
-    }
-    std::set<std::string> originalFunctions;
-    for (const auto& sym : a.symbols)
-      if (sym.type == STT_FUNC && sym.isDefined()) originalFunctions.insert(baseName(std::string(sym.name)));
-
-    // Which functions change only matters to a patch both levels accept: behind a refused
-    // layout or enum change, every user of the type changes too.
-    bool refusedHere = !r.refusals.empty() || !sourceRefused.empty();
-    for (const auto& name : objectChanged)
-      if (!refusedHere && !sourceNamed.count(name) && !name.starts_with("__"))
-        note(fmt::format("{}: {} changes at object level; the source level did not name it", o.unit.object, name));
-    // A changed function that the compiler inlined everywhere has no code of its own: its
-    // callers change instead, which the source level names. Only a function that is there
-    // and stays the same contradicts the source level.
-    for (const auto& name : sourceChanged)
-      if (originalFunctions.count(name) && !objectChanged.count(name))
-        note(fmt::format("{}: {}: the source level expects a change; the object code is the same", o.unit.object,
-                         name));
-    for (const auto& ref : r.refusals) {
-      std::string rule = sourceRuleFor(ref.rule);
-      if (rule.empty() || !sourceRefused.count(rule + " " + ref.name))
-        note(fmt::format("{}: object level refuses [{}] {}: {}", o.unit.object, ref.rule, ref.name, ref.reason));
-    }
-    report.deepUnits.push_back(std::move(du));
-  }
+  for (const kbuild::UnitObjects& o : objects)
+    report.deepUnits.push_back(compareUnit(pipeline::diffUnit(o, profile, symbolFiles, s.tree.sourceDir()), source,
+                                           objectRefused, report.deepNotes));
   for (const Finding& f : report.findings) {
     if (f.verdict != Verdict::Refuse || !objectCanSee(f.rule)) continue;
     bool seen = objectRefused.count(f.rule + " " + f.entity) > 0;
     for (const auto& w : f.changesWith) seen |= objectRefused.count(f.rule + " " + w) > 0;
     if (!seen)
-      note(fmt::format("source level refuses [{}] {}; the object level does not", f.rule, f.entity));
+      report.deepNotes.push_back(fmt::format("source level refuses [{}] {}; the object level does not", f.rule, f.entity));
   }
 }
 

@@ -195,13 +195,31 @@ class FileRules {
       lineShift(o, n, name);
       return;
     }
+    if (refusedAsNotRedirectable(o, n, name)) return;
+    std::vector<std::string> with = inlinedInto(name);
+    if (flag(n, "alwaysInline") && refusedAsInlineOnly(n, name, with)) return;
+    std::string why = textChanged ? "body changed" : "expands changed macro " + joinNames(viaMacros);
+    Finding& f = add(n, name, "function-changed", Verdict::Ok,
+                     with.empty() ? why : why + "; the object code of " + joinNames(with) + " changes with it",
+                     "");
+    f.changesWith = with;
+    if (isHeader(file_) && (flag(n, "inline") || flag(n, "alwaysInline"))) headerInline(n, name);
+    syscallWrapper(n, name);
+    keys(n, name);
+    stackArguments(n, name);
+  }
+
+  // A changed function livepatch cannot redirect: __init/__exit code, notrace, noinstr, a
+  // unit built without ftrace, the patching machinery itself. (A prototype change is
+  // reported on the way.) True when refused.
+  bool refusedAsNotRedirectable(const json& o, const json& n, const std::string& name) {
     bool inlineOnly = flag(n, "inline") || flag(n, "alwaysInline");
     if (inInitSection(o) || inInitSection(n)) {
       add(n, name, "changed-init", Verdict::Refuse,
           fmt::format("{} code ({}) ran once at boot or module load, or runs only at unload; livepatch never "
                       "redirects it", str(o, "section").rfind(".exit", 0) == 0 ? "__exit" : "__init", str(o, "section")),
           "make the fix where the state it set up is used, or apply the initialisation from a pre-patch callback");
-      return;
+      return true;
     }
     if (str(o, "signature") != str(n, "signature")) prototype(o, n, name);
     std::string section = str(n, "section");
@@ -209,14 +227,14 @@ class FileRules {
       add(n, name, "no-ftrace-entry", Verdict::Refuse,
           "marked notrace: it has no ftrace location, so livepatch cannot redirect it",
           "put the fix in its callers (they are patchable), or in a new function they call");
-      return;
+      return true;
     }
     if (section == ".noinstr.text" || section == ".entry.text" || section == ".cpuidle.text") {
       add(n, name, "no-ftrace-entry", Verdict::Refuse,
           fmt::format("in {} (noinstr): runs where instrumentation is forbidden, so it has no ftrace location",
                       section),
           "fix the caller outside the noinstr region, or make the change in a traceable function it calls");
-      return;
+      return true;
     }
     if (!isHeader(file_) && !unitTraced()) {
       // Neither the function nor the callers it may be inlined into can be redirected.
@@ -231,48 +249,44 @@ class FileRules {
                        "put the fix in the callers that live in traced units, e.g. have them call a fixed copy added "
                        "as a new function");
       f.changesWith = with;
-      return;
+      return true;
     }
     if (isPatchingMachinery()) {
       add(n, name, "patches-livepatch", Verdict::Refuse,
           fmt::format("{} is part of the code livepatch or ftrace runs on while patching", unit_->unit.source),
           "this needs a kernel update (reboot); livepatch cannot safely replace itself");
-      return;
+      return true;
     }
-    std::vector<std::string> with = inlinedInto(name);
-    std::string why = textChanged ? "body changed" : "expands changed macro " + joinNames(viaMacros);
-    if (inlineOnly && flag(n, "alwaysInline")) {
-      // An __always_inline function has no copy of its own: its callers are the targets.
-      std::vector<std::string> stuck;
-      for (const auto& c : with)
-        if (const json* ce = patchedFunction(c))
-          if (!flag(*ce, "inline") && !flag(*ce, "alwaysInline") &&
-              (flag(*ce, "notrace") || str(*ce, "section") == ".noinstr.text"))
-            stuck.push_back(c);
-      if (!stuck.empty() || (with.empty() && !isHeader(file_))) {
-        add(n, name, "no-ftrace-entry", Verdict::Refuse,
-            stuck.empty() ? "__always_inline with no caller in this unit: there is no function to redirect"
-                          : "__always_inline: it exists only inside its callers, and " + joinNames(stuck) +
-                                " cannot be redirected (notrace or noinstr)",
-            "make the fix in a traceable caller, or leave the noinstr callers unfixed deliberately");
-        return;
-      }
-    }
-    Finding& f = add(n, name, "function-changed", Verdict::Ok,
-                     with.empty() ? why : why + "; the object code of " + joinNames(with) + " changes with it",
-                     "");
-    f.changesWith = with;
-    if (isHeader(file_) && inlineOnly) headerInline(n, name);
-    if (name.rfind("__do_sys_", 0) == 0 || name.rfind("__do_compat_sys_", 0) == 0) {
-      std::string sys = name.substr(name.find("sys_") + 4);
-      add(n, name, "syscall", Verdict::Warn,
-          fmt::format("defined with SYSCALL_DEFINE: the body is {} (static inline), folded into the architecture's "
-                      "syscall entry wrapper for {}, which is what livepatch redirects", name, sys),
-          "expect the wrapper to be the changed function; do not change the argument list (the wrapper's "
-          "register decoding is generated from it)");
-    }
-    keys(n, name);
-    stackArguments(n, name);
+    return false;
+  }
+
+  // An __always_inline function has no copy of its own: its callers are the targets, and
+  // each must be redirectable. True when refused.
+  bool refusedAsInlineOnly(const json& n, const std::string& name, const std::vector<std::string>& with) {
+    std::vector<std::string> stuck;
+    for (const auto& c : with)
+      if (const json* ce = patchedFunction(c))
+        if (!flag(*ce, "inline") && !flag(*ce, "alwaysInline") &&
+            (flag(*ce, "notrace") || str(*ce, "section") == ".noinstr.text"))
+          stuck.push_back(c);
+    if (stuck.empty() && !(with.empty() && !isHeader(file_))) return false;
+    add(n, name, "no-ftrace-entry", Verdict::Refuse,
+        stuck.empty() ? "__always_inline with no caller in this unit: there is no function to redirect"
+                      : "__always_inline: it exists only inside its callers, and " + joinNames(stuck) +
+                            " cannot be redirected (notrace or noinstr)",
+        "make the fix in a traceable caller, or leave the noinstr callers unfixed deliberately");
+    return true;
+  }
+
+  // SYSCALL_DEFINE's __do_sys_ body is folded into the architecture's entry wrapper.
+  void syscallWrapper(const json& n, const std::string& name) {
+    if (name.rfind("__do_sys_", 0) != 0 && name.rfind("__do_compat_sys_", 0) != 0) return;
+    std::string sys = name.substr(name.find("sys_") + 4);
+    add(n, name, "syscall", Verdict::Warn,
+        fmt::format("defined with SYSCALL_DEFINE: the body is {} (static inline), folded into the architecture's "
+                    "syscall entry wrapper for {}, which is what livepatch redirects", name, sys),
+        "expect the wrapper to be the changed function; do not change the argument list (the wrapper's "
+        "register decoding is generated from it)");
   }
 
   void lineShift(const json& o, const json& n, const std::string& name) {
