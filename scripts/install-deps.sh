@@ -20,7 +20,8 @@ for arg in "$@"; do
     --tests) pkgs+=(gcc-powerpc64le-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu clang-16
                     clang-19 lld-19 llvm-19  # LoongArch kernel objects (tests/kernel/objects.sh): kbuild wants LLVM 18+
                     binutils-powerpc64le-linux-gnu binutils-aarch64-linux-gnu binutils-s390x-linux-gnu
-                    ccache rsync git groff-base dpkg-dev libfuzzer-16-dev libclang-rt-16-dev)
+                    ccache rsync git groff-base dpkg-dev libfuzzer-16-dev libclang-rt-16-dev
+                    universal-ctags)  # scripts/long-functions.sh (the style test)
              need_npm=1 ;;
     --kernel) pkgs+=(linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils gzip kmod
                      qemu-system-x86 qemu-system-ppc qemu-system-arm qemu-system-misc busybox-static util-linux coreutils file procps openssl) ;;

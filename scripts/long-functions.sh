@@ -9,7 +9,12 @@ limit="${1:-80}"
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 command -v ctags >/dev/null || { echo "long-functions.sh: universal-ctags is not installed" >&2; exit 2; }
-mapfile -t files < <(git ls-files '*.cpp' '*.h' | grep -v '^tests/\|^testdata/')
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t files < <(git ls-files '*.cpp' '*.h' | grep -v '^tests/\|^testdata/')
+else
+  mapfile -t files < <(find . -path ./tests -prune -o -path ./testdata -prune -o -path './build*' -prune -o \
+                         \( -name '*.cpp' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
+fi
 ctags --languages=C++ --kinds-C++=f --fields=+ne --extras=-q -o - "${files[@]}" |
   awk -F'\t' -v limit="$limit" '
     $1 ~ /^__anon/ { next }   # lambdas: part of the function that holds them
