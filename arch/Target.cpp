@@ -42,6 +42,12 @@ std::string_view entryStructName(EntryKind k) {
   return {};
 }
 
+std::string entryKindNames() {
+  std::string out;
+  for (auto& [n, k] : kEntryKinds) out += (out.empty() ? "" : " ") + std::string(n);
+  return out;
+}
+
 bool entryEndsWithKey(EntryKind kind) { return kind == EntryKind::Jump || kind == EntryKind::StaticCall; }
 
 std::span<const std::string_view> Target::ftraceLocationSections() const {

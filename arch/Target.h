@@ -20,6 +20,8 @@ namespace lpb::arch {
 enum class EntryKind { Bug, Ex, Jump, Alt, Orc, Para, StaticCall, PrintkIndex, Fixup, None };
 std::optional<EntryKind> entryKindFromName(std::string_view name);
 std::string_view entryKindName(EntryKind k);
+// Every kind's name, space-separated, for help texts and errors ("bug ex alt ...").
+std::string entryKindNames();
 // The kernel struct whose size an entry of `kind` has ("bug_entry", "jump_entry", ...), as
 // vmlinux's DWARF names it; empty for None.
 std::string_view entryStructName(EntryKind k);

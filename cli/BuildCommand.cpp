@@ -37,7 +37,7 @@ void addBuildCommand(CLI::App& app, BuildArgs& a) {
   b->add_option("--verify-log", a.verifyLog, "keep the guest's serial console log of --verify in this file");
   b->add_option("--cc-launcher", a.ccLauncher,
                 "run every compile through this launcher (ccache, distcc, icecc; words split as the shell does)");
-  b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES");
+  b->add_option("--struct-size", a.structSizes, "special-section entry size override, KIND=BYTES (" + arch::entryKindNames() + ")");
   b->add_option("--sign-key", a.signKey, "sign the module with this private key (the tree's scripts/sign-file; for "
                                          "kernels that enforce module signatures)");
   b->add_option("--sign-cert", a.signCert, "the X.509 certificate of --sign-key");

@@ -28,7 +28,7 @@ std::map<arch::EntryKind, unsigned> parseStructSizes(const std::vector<std::stri
     }
     if (!kind || n == 0 || n > 4096)
       throw elf::InputError("--struct-size " + kv,
-                            "expected KIND=BYTES with KIND one of bug ex alt jump orc para static_call printk_index fixup");
+                            "expected KIND=BYTES with KIND one of " + arch::entryKindNames());
     out[*kind] = unsigned(n);
   }
   return out;

@@ -20,7 +20,7 @@ void addDiffCommand(CLI::App& app, DiffArgs& a) {
   diff->add_option("patched", a.patched, "patched object (.o)")->required();
   diff->add_option("-o,--output", a.output, "output object")->required();
   diff->add_option("--struct-size", a.structSizes,
-                   "special-section entry size, KIND=BYTES (bug ex alt jump orc para static_call printk_index fixup)");
+                   "special-section entry size, KIND=BYTES (" + arch::entryKindNames() + ")");
   diff->add_option("--symbols", a.symbols, "ELF whose symbol table positions static symbols (default: ORIG)");
   diff->add_option("--module", a.module, "the object links into this module (default: vmlinux)");
   diff->add_option("--json", a.json, "write a JSON report");

@@ -126,9 +126,11 @@ void ObjectModel::classifySymbols() {
     info.baseName = stripNumbering(s.name);
     if (info.isFunction && target.isFunctionPrefixSymbol(s.name)) info.isPrefix = true;
     if (info.isObject && s.bind == STB_LOCAL && s.isDefined()) {
-      std::string_view secName = elf.sections[s.shndx].name;
-      if (isSpecialStaticName(s.name) || secName == ".data.once" || secName == "__dyndbg" ||
-          secName == "__verbose")
+      // Per-use-site objects by name, or by living in a section whose entries are the
+      // objects included code uses (__dyndbg, .data..once: the table's own policy says so).
+      const arch::SpecialSection* sp = target.findSpecial(elf.sections[s.shndx].name);
+      if (isSpecialStaticName(s.name) ||
+          (sp && sp->policy == arch::SpecialSection::Policy::KeepEntriesReferencedByIncludedCode))
         info.isSpecialStatic = true;
       else if (s.name.find('.') != std::string_view::npos && !s.name.starts_with(".L"))
         info.isStaticLocal = true;
