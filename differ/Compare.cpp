@@ -52,7 +52,7 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
     // Anonymous data: strings by content, constants by value, other sections by position.
     const elf::Section& os = orig.sec(to.section);
     const elf::Section& ps = patched.sec(tp.section);
-    bool twins = twinOfSec[ps.index] == os.index;
+    bool twins = correlation.twinOfSec[ps.index] == os.index;
     if (!twins && !(os.isMergeStrings() && ps.isMergeStrings())) return false;
     // The same place in identical tables: the same thing, wherever exactly it points.
     if (twins && to.addend == tp.addend && secStatus[ps.index] == Status::Same &&
@@ -99,7 +99,7 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
     return to.offset == tp.offset && secStatus[ps.index] == Status::Same;
   }
   if (to.addend != tp.addend) return false;
-  if (twinOfSym[tp.sym] == to.sym) return true;
+  if (correlation.twinOfSym[tp.sym] == to.sym) return true;
   const SymbolInfo& io = orig.symbols[to.sym];
   const SymbolInfo& ip = patched.symbols[tp.sym];
   // Bookkeeping statics are renumbered per build and never paired: the same kind counts.
@@ -127,7 +127,7 @@ void Differ::compare() {
   compareSymbols();
   // A prefix changes with its function; sections holding one symbol share its status.
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p)
-    if (patched.symbols[p].isPrefix && twinOfSym[p]) symStatus[p] = symStatus[patched.symbols[p].prefixOf];
+    if (patched.symbols[p].isPrefix && correlation.twinOfSym[p]) symStatus[p] = symStatus[patched.symbols[p].prefixOf];
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (uint32_t prim = patched.sections[s].primary) secStatus[s] = symStatus[prim];
 }
@@ -210,7 +210,7 @@ void Differ::compareAnonymousSections() {
 for (int pass = 0; pass < 2; ++pass)
   for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
     if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
-    uint32_t o = twinOfSec[p];
+    uint32_t o = correlation.twinOfSec[p];
     const elf::Section& ps = patched.sec(p);
     if (!o || (pass == 0) != ps.relocs.empty()) continue;
     const elf::Section& os = orig.sec(o);
@@ -230,7 +230,7 @@ void Differ::compareSymbols() {
     const SymbolInfo& info = patched.symbols[p];
     const elf::Symbol& ps = patched.sym(p);
     if (!(info.isFunction || info.isObject) || !ps.isDefined()) continue;
-    uint32_t o = twinOfSym[p];
+    uint32_t o = correlation.twinOfSym[p];
     if (!o || !orig.sym(o).isDefined()) continue;  // New
     const elf::Symbol& os = orig.sym(o);
     const elf::Section& pSec = patched.sec(ps.shndx);

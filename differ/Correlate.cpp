@@ -31,7 +31,7 @@ bool sameKind(const elf::Symbol& a, const elf::Symbol& b) {
 
 // Who uses what: for every relocation in code or data, the function/object it sits in uses
 // the symbol it resolves to.
-std::vector<std::set<uint32_t>> computeUses(ObjectModel& m) {
+std::vector<std::set<uint32_t>> computeUses(const ObjectModel& m) {
   std::vector<std::set<uint32_t>> uses(m.elf.symbols.size());
   for (const auto& sec : m.elf.sections) {
     if (sec.relocs.empty()) continue;
@@ -82,32 +82,53 @@ bool identicalCopies(const ObjectModel& patched, uint32_t p, const ObjectModel& 
   return true;
 }
 
+// The pairing passes over one pair of objects, filling a Correlation.
+class Correlator {
+ public:
+  Correlator(const ObjectModel& orig, const ObjectModel& patched) : orig(orig), patched(patched) {}
+  Correlation run();
+
+ private:
+  void pairSymbols(uint32_t patchedSym, uint32_t origSym);
+  void pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& patchedByBase);
+  void pairByName();
+  void pairByBaseName(const ByBaseName& origByBase);
+  void pairPrefixes();
+  void pairStaticLocals();
+  void pairSections();
+
+  const ObjectModel& orig;
+  const ObjectModel& patched;
+  Correlation c;
+};
+
 }  // namespace
 
 // Pairs the original's symbols and sections with the patched object's, most certain
 // evidence first.
-void Differ::correlate() {
-  twinOfSym.assign(patched.elf.symbols.size(), 0);
-  twinOfSymOrig.assign(orig.elf.symbols.size(), 0);
+Correlation Correlator::run() {
+  c.twinOfSym.assign(patched.elf.symbols.size(), 0);
+  c.twinOfSymOrig.assign(orig.elf.symbols.size(), 0);
   ByBaseName origByBase = byBaseName(orig), patchedByBase = byBaseName(patched);
   pairCloneFamilies(origByBase, patchedByBase);
   pairByName();
   pairByBaseName(origByBase);
   pairPrefixes();
-  usesOrig = computeUses(orig);
-  usesPatched = computeUses(patched);
+  c.usesOrig = computeUses(orig);
+  c.usesPatched = computeUses(patched);
   pairStaticLocals();
   pairSections();
+  return std::move(c);
 }
 
-void Differ::pairSymbols(uint32_t p, uint32_t o) {
-  twinOfSym[p] = o;
-  twinOfSymOrig[o] = p;
+void Correlator::pairSymbols(uint32_t p, uint32_t o) {
+  c.twinOfSym[p] = o;
+  c.twinOfSymOrig[o] = p;
 }
 
 // Clones the compiler numbers (foo.constprop.3) may come in families whose numbers shift
 // between builds: within such a family, identical copies pair first, then the numbers.
-void Differ::pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& patchedByBase) {
+void Correlator::pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& patchedByBase) {
   auto inFamily = [&](uint32_t p) {
     const std::string& b = patched.symbols[p].baseName;
     return b != patched.sym(p).name && (origByBase.count(b) > 1 || patchedByBase.count(b) > 1);
@@ -116,7 +137,7 @@ void Differ::pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& p
     if (!pairsByName(patched, p) || !patched.sym(p).isDefined() || !inFamily(p)) continue;
     auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
     for (auto it = lo; it != hi; ++it)
-      if (!twinOfSymOrig[it->second] && identicalCopies(patched, p, orig, it->second)) {
+      if (!c.twinOfSymOrig[it->second] && identicalCopies(patched, p, orig, it->second)) {
         pairSymbols(p, it->second);
         break;
       }
@@ -124,25 +145,25 @@ void Differ::pairCloneFamilies(const ByBaseName& origByBase, const ByBaseName& p
 }
 
 // The same name, and the same kind of symbol.
-void Differ::pairByName() {
+void Correlator::pairByName() {
   std::map<std::string_view, uint32_t> origByName;
   for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o)
-    if (pairsByName(orig, o) && !twinOfSymOrig[o]) origByName.emplace(orig.sym(o).name, o);
+    if (pairsByName(orig, o) && !c.twinOfSymOrig[o]) origByName.emplace(orig.sym(o).name, o);
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
-    if (!pairsByName(patched, p) || twinOfSym[p]) continue;
+    if (!pairsByName(patched, p) || c.twinOfSym[p]) continue;
     auto it = origByName.find(patched.sym(p).name);
-    if (it != origByName.end() && !twinOfSymOrig[it->second] && sameKind(orig.sym(it->second), patched.sym(p)))
+    if (it != origByName.end() && !c.twinOfSymOrig[it->second] && sameKind(orig.sym(it->second), patched.sym(p)))
       pairSymbols(p, it->second);
   }
 }
 
 // The same name once the compiler's numbering is taken out (.isra.N, .constprop.N, .cold.N).
-void Differ::pairByBaseName(const ByBaseName& origByBase) {
+void Correlator::pairByBaseName(const ByBaseName& origByBase) {
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
-    if (!pairsByName(patched, p) || twinOfSym[p] || !patched.sym(p).isDefined()) continue;
+    if (!pairsByName(patched, p) || c.twinOfSym[p] || !patched.sym(p).isDefined()) continue;
     auto [lo, hi] = origByBase.equal_range(patched.symbols[p].baseName);
     for (auto it = lo; it != hi; ++it)
-      if (!twinOfSymOrig[it->second] && orig.sym(it->second).type == patched.sym(p).type) {
+      if (!c.twinOfSymOrig[it->second] && orig.sym(it->second).type == patched.sym(p).type) {
         pairSymbols(p, it->second);
         break;
       }
@@ -150,87 +171,91 @@ void Differ::pairByBaseName(const ByBaseName& origByBase) {
 }
 
 // Prefix symbols (__pfx_, __cfi_) follow their function.
-void Differ::pairPrefixes() {
+void Correlator::pairPrefixes() {
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    if (!info.isPrefix || !twinOfSym[info.prefixOf]) continue;
-    uint32_t of = twinOfSym[info.prefixOf];
+    if (!info.isPrefix || !c.twinOfSym[info.prefixOf]) continue;
+    uint32_t of = c.twinOfSym[info.prefixOf];
     if (!orig.sym(of).isDefined()) continue;
     for (uint32_t o : orig.sections[orig.sym(of).shndx].objects)
-      if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !twinOfSymOrig[o]) pairSymbols(p, o);
+      if (orig.symbols[o].isPrefix && orig.symbols[o].prefixOf == of && !c.twinOfSymOrig[o]) pairSymbols(p, o);
   }
 }
 
 // Static locals (GCC's count.3), by the paired functions that use them; Clang names them
 // `function.variable`, unique in the unit, so there the name decides.
-void Differ::pairStaticLocals() {
+void Correlator::pairStaticLocals() {
   const size_t nP = patched.elf.symbols.size();
   std::vector<std::vector<uint32_t>> usersPatched(nP);
   for (uint32_t u = 1; u < nP; ++u)
-    for (uint32_t t : usesPatched[u]) usersPatched[t].push_back(u);
+    for (uint32_t t : c.usesPatched[u]) usersPatched[t].push_back(u);
   for (uint32_t p = 1; p < nP; ++p) {
-    if (!patched.symbols[p].isStaticLocal || twinOfSym[p]) continue;
+    if (!patched.symbols[p].isStaticLocal || c.twinOfSym[p]) continue;
     for (uint32_t user : usersPatched[p]) {
-      uint32_t ou = twinOfSym[user];
+      uint32_t ou = c.twinOfSym[user];
       if (!ou) continue;
-      for (uint32_t v : usesOrig[ou])
-        if (orig.symbols[v].isStaticLocal && !twinOfSymOrig[v] &&
+      for (uint32_t v : c.usesOrig[ou])
+        if (orig.symbols[v].isStaticLocal && !c.twinOfSymOrig[v] &&
             orig.symbols[v].baseName == patched.symbols[p].baseName && orig.sym(v).type == patched.sym(p).type) {
           pairSymbols(p, v);
           break;
         }
-      if (twinOfSym[p]) break;
+      if (c.twinOfSym[p]) break;
     }
-    if (twinOfSym[p]) continue;
+    if (c.twinOfSym[p]) continue;
     std::string_view n = patched.sym(p).name;
     size_t dot = n.find('.');
     if (dot != std::string_view::npos && dot + 1 < n.size() && patched.findSymbol(n.substr(0, dot)) &&
         !std::isdigit(static_cast<unsigned char>(n[dot + 1])))
-      if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !twinOfSymOrig[o]) pairSymbols(p, o);
+      if (uint32_t o = orig.findSymbol(n); o && orig.symbols[o].isStaticLocal && !c.twinOfSymOrig[o]) pairSymbols(p, o);
   }
 }
 
 // Sections: through the symbol they hold, else by name (in order, for repeated names), and
 // SHF_LINK_ORDER sections through the section they describe.
-void Differ::pairSections() {
+void Correlator::pairSections() {
   const size_t sP = patched.elf.sections.size(), sO = orig.elf.sections.size();
-  twinOfSec.assign(sP, 0);
-  twinOfSecOrig.assign(sO, 0);
+  c.twinOfSec.assign(sP, 0);
+  c.twinOfSecOrig.assign(sO, 0);
   auto pairSec = [&](uint32_t p, uint32_t o) {
-    twinOfSec[p] = o;
-    twinOfSecOrig[o] = p;
+    c.twinOfSec[p] = o;
+    c.twinOfSecOrig[o] = p;
   };
   for (uint32_t p = 1; p < sP; ++p) {
     uint32_t prim = patched.sections[p].primary;
-    if (!prim || !twinOfSym[prim] || !orig.sym(twinOfSym[prim]).isDefined()) continue;
-    uint32_t o = orig.sym(twinOfSym[prim]).shndx;
-    if (orig.sections[o].primary == twinOfSym[prim] && !twinOfSecOrig[o]) pairSec(p, o);
+    if (!prim || !c.twinOfSym[prim] || !orig.sym(c.twinOfSym[prim]).isDefined()) continue;
+    uint32_t o = orig.sym(c.twinOfSym[prim]).shndx;
+    if (orig.sections[o].primary == c.twinOfSym[prim] && !c.twinOfSecOrig[o]) pairSec(p, o);
   }
   std::multimap<std::string_view, uint32_t> origSecByName;
   for (uint32_t o = 1; o < sO; ++o)
-    if (!twinOfSecOrig[o] && !(orig.sec(o).flags & SHF_LINK_ORDER) && orig.sections[o].kind != SectionKind::Table)
+    if (!c.twinOfSecOrig[o] && !(orig.sec(o).flags & SHF_LINK_ORDER) && orig.sections[o].kind != SectionKind::Table)
       origSecByName.emplace(orig.sec(o).name, o);
   for (uint32_t p = 1; p < sP; ++p) {
     const elf::Section& s = patched.sec(p);
-    if (twinOfSec[p] || (s.flags & SHF_LINK_ORDER) || patched.sections[p].kind == SectionKind::Table) continue;
-    if (patched.sections[p].primary && !twinOfSym[patched.sections[p].primary]) continue;  // a new object
+    if (c.twinOfSec[p] || (s.flags & SHF_LINK_ORDER) || patched.sections[p].kind == SectionKind::Table) continue;
+    if (patched.sections[p].primary && !c.twinOfSym[patched.sections[p].primary]) continue;  // a new object
     auto [lo, hi] = origSecByName.equal_range(s.name);
     for (auto it = lo; it != hi; ++it)
-      if (!twinOfSecOrig[it->second] && !orig.sections[it->second].primary) {
+      if (!c.twinOfSecOrig[it->second] && !orig.sections[it->second].primary) {
         pairSec(p, it->second);
         break;
       }
   }
   for (uint32_t p = 1; p < sP; ++p) {
     const elf::Section& s = patched.sec(p);
-    if ((s.flags & SHF_LINK_ORDER) && s.link < sP && twinOfSec[s.link])
+    if ((s.flags & SHF_LINK_ORDER) && s.link < sP && c.twinOfSec[s.link])
       for (uint32_t o = 1; o < sO; ++o)
-        if ((orig.sec(o).flags & SHF_LINK_ORDER) && orig.sec(o).link == twinOfSec[s.link] &&
-            orig.sec(o).name == s.name && !twinOfSecOrig[o]) {
+        if ((orig.sec(o).flags & SHF_LINK_ORDER) && orig.sec(o).link == c.twinOfSec[s.link] &&
+            orig.sec(o).name == s.name && !c.twinOfSecOrig[o]) {
           pairSec(p, o);
           break;
         }
   }
+}
+
+Correlation correlate(const ObjectModel& orig, const ObjectModel& patched) {
+  return Correlator(orig, patched).run();
 }
 
 }  // namespace lpb::differ

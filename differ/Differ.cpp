@@ -52,7 +52,7 @@ bool Differ::isPatchTarget(uint32_t p) const {
   // The kernel redirects a function that changed, or whose .cold piece did; a .cold piece
   // itself has no entry to redirect, and a new function has nothing to redirect from.
   const SymbolInfo& info = patched.symbols[p];
-  if (!info.isFunction || info.isColdPiece || !twinOfSym[p] || !includedSym[p] ||
+  if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !includedSym[p] ||
       patched.kindOfSymbol(p) != SectionKind::Text)
     return false;
   bool changed = symStatus[p] == Status::Changed;
@@ -61,7 +61,7 @@ bool Differ::isPatchTarget(uint32_t p) const {
 }
 
 DiffResult Differ::run() {
-  correlate();
+  correlation = correlate(orig, patched);
   compare();
   processKpatchSections();
   include();
@@ -98,7 +98,7 @@ DiffResult Differ::run() {
     if (info.parent >= 0) f.parent = displayName(static_cast<uint32_t>(info.parent));
     f.patchTarget = !refused && isPatchTarget(p);
     if (f.patchTarget) {
-      uint32_t o = twinOfSym[p];
+      uint32_t o = correlation.twinOfSym[p];
       bool wasLocal = o && orig.sym(o).bind == STB_LOCAL;
       f.sympos = (wasLocal ? positions.positionOf(f.name, orig.fileName) : positions.positionOfGlobal(f.name)).value_or(0);
     }
@@ -151,7 +151,7 @@ void Differ::resolveExternals() {
       }
       ExternalSymbol x;
       x.name = displayName(t.sym);
-      uint32_t o = twinOfSym[t.sym];
+      uint32_t o = correlation.twinOfSym[t.sym];
       const elf::Symbol& os = o ? orig.sym(o) : ts;
       x.wasLocal = os.bind == STB_LOCAL;
       x.type = os.type;

@@ -35,6 +35,18 @@ struct Range {
   uint64_t begin, size;
 };
 
+// Correlate.cpp's result: which symbol and section of one object is which of the other's,
+// and what each function and object uses. Indexes as named (patched unless *Orig).
+struct Correlation {
+  std::vector<uint32_t> twinOfSym;      // patched symbol -> orig symbol (0: none)
+  std::vector<uint32_t> twinOfSymOrig;  // orig symbol -> patched symbol
+  std::vector<uint32_t> twinOfSec;      // patched section -> orig section
+  std::vector<uint32_t> twinOfSecOrig;
+  // Symbols each function/object uses (resolved relocation targets), per object.
+  std::vector<std::set<uint32_t>> usesOrig, usesPatched;
+};
+Correlation correlate(const ObjectModel& orig, const ObjectModel& patched);
+
 class Differ {
  public:
   Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
@@ -42,16 +54,6 @@ class Differ {
   DiffResult run();
   void write(const std::string& path, const EmitOptions& emit) const;
 
-  // --- Correlate.cpp ---
-  void correlate();
-  void pairSymbols(uint32_t patchedSym, uint32_t origSym);
-  void pairCloneFamilies(const std::multimap<std::string, uint32_t>& origByBase,
-                         const std::multimap<std::string, uint32_t>& patchedByBase);
-  void pairByName();
-  void pairByBaseName(const std::multimap<std::string, uint32_t>& origByBase);
-  void pairPrefixes();
-  void pairStaticLocals();
-  void pairSections();
   // --- Compare.cpp ---
   void compare();
   void compareAnonymousSections();
@@ -94,10 +96,7 @@ class Differ {
   const DiffOptions opts;  // a copy: the result (and Emit) outlive the caller's options
   ObjectModel orig, patched;
 
-  std::vector<uint32_t> twinOfSym;      // patched symbol -> orig symbol (0: none)
-  std::vector<uint32_t> twinOfSymOrig;  // orig symbol -> patched symbol
-  std::vector<uint32_t> twinOfSec;      // patched section -> orig section
-  std::vector<uint32_t> twinOfSecOrig;
+  Correlation correlation;  // Correlate.cpp
   std::vector<Status> symStatus;        // functions and objects
   std::vector<std::string> changeReason;  // what differs first, for changed symbols
   std::vector<Status> secStatus;        // sections compared whole (anonymous data, code islands)
@@ -117,8 +116,6 @@ class Differ {
   const relocs::SymbolPositions& positions();
   std::optional<relocs::SymbolPositions> positions_;
 
-  // Symbols each function/object uses (resolved relocation targets), per object.
-  std::vector<std::set<uint32_t>> usesOrig, usesPatched;
 
   // The kept/dropped entry holding `offset` of special section `s` (nullptr: none).
   const SpecialEntry* entryAt(uint32_t s, uint64_t offset) const;

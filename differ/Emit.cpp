@@ -205,7 +205,7 @@ uint32_t Emitter::external(uint32_t sym) {
   std::string name = d_.displayName(sym);
   auto it = undefByName_.find(name);
   if (it != undefByName_.end()) return it->second;
-  uint32_t o = d_.twinOfSym[sym];
+  uint32_t o = d_.correlation.twinOfSym[sym];
   uint8_t type = (o ? d_.orig.sym(o) : d_.patched.sym(sym)).type;
   if (type == STT_SECTION || type == STT_FILE) type = STT_NOTYPE;
   auto renamed = emit_.externalNames.find(name);

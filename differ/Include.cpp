@@ -29,7 +29,7 @@ unsigned Differ::entrySize(const arch::SpecialSection& s) const {
 }
 
 std::string Differ::displayName(uint32_t p) const {
-  uint32_t o = twinOfSym[p];
+  uint32_t o = correlation.twinOfSym[p];
   return std::string(o ? orig.sym(o).name : patched.sym(p).name);
 }
 

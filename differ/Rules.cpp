@@ -121,7 +121,7 @@ void Differ::checkFunction(uint32_t p) {
            "move the fix into code that runs later, or use a post-patch callback");
   if (!includedSym[p] || kind != SectionKind::Text) return;
   // A changed function the kernel must redirect needs its ftrace entry in the running code.
-  if (isPatchTarget(p) && !hasFtraceEntry(orig, target, twinOfSym[p]))
+  if (isPatchTarget(p) && !hasFtraceEntry(orig, target, correlation.twinOfSym[p]))
     refuse("no-ftrace-entry", name,
            fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
                        "(notrace, noinstr or inline-only); patch its callers instead",
@@ -145,7 +145,7 @@ void Differ::checkFunction(uint32_t p) {
 void Differ::checkChangedObject(uint32_t p) {
   const elf::Symbol& ps = patched.sym(p);
   std::string name = displayName(p);
-  uint32_t o = twinOfSym[p];
+  uint32_t o = correlation.twinOfSym[p];
   bool sizeChanged = o && orig.sym(o).size != ps.size;
   switch (patched.kindOfSymbol(p)) {
     case SectionKind::Init:
@@ -179,7 +179,7 @@ void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
   const elf::Symbol& ps = patched.sym(p);
   std::vector<std::string> stale;
   for (uint32_t u = 1; u < patched.elf.symbols.size(); ++u)
-    if (usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
+    if (correlation.usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
   if (ps.bind != STB_LOCAL) stale.push_back("users in other files");  // their users are unknown here
   if (origSize != ps.size)
     refuse("data-size-changed", displayName(p),
@@ -222,13 +222,13 @@ void Differ::checkRuntimeConstants() {
 // Static locals the original function used and the patched one dropped.
 void Differ::checkRemovedStaticLocals() {
   for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o) {
-    uint32_t p = twinOfSymOrig[o];
+    uint32_t p = correlation.twinOfSymOrig[o];
     if (!p || !orig.symbols[o].isFunction || symStatus[p] != Status::Changed) continue;
-    for (uint32_t v : usesOrig[o]) {
+    for (uint32_t v : correlation.usesOrig[o]) {
       if (!orig.symbols[v].isStaticLocal) continue;
-      uint32_t pv = twinOfSymOrig[v];
-      bool stillUsed = pv && usesPatched[p].count(pv);
-      for (uint32_t c : patched.symbols[p].children) stillUsed |= pv && usesPatched[c].count(pv);
+      uint32_t pv = correlation.twinOfSymOrig[v];
+      bool stillUsed = pv && correlation.usesPatched[p].count(pv);
+      for (uint32_t c : patched.symbols[p].children) stillUsed |= pv && correlation.usesPatched[c].count(pv);
       if (!stillUsed)
         refuse("static-local-removed", std::string(orig.sym(o).name),
                fmt::format("no longer uses its static variable {}; lp-build pairs static variables by the "
