@@ -34,6 +34,12 @@ bool takesLineNumber(std::string_view name) {
   return std::find(kLineTakers.begin(), kLineTakers.end(), name) != kLineTakers.end();
 }
 
+// A byte range of a section: a symbol's, or a whole section's.
+struct Range {
+  const elf::Section* sec;
+  uint64_t begin, size;
+};
+
 std::span<const elf::Reloc> relocsIn(const Range& r) {
   auto& v = r.sec->relocs;
   auto lo = std::lower_bound(v.begin(), v.end(), r.begin, [](const elf::Reloc& x, uint64_t off) { return x.offset < off; });
@@ -41,9 +47,32 @@ std::span<const elf::Reloc> relocsIn(const Range& r) {
   return std::span<const elf::Reloc>(v.data() + (lo - v.begin()), static_cast<size_t>(hi - lo));
 }
 
+// Decides, for every function, object and anonymous section, whether it is the same,
+// changed or new, filling a Comparison.
+class Comparer {
+ public:
+  Comparer(const ObjectModel& orig, const ObjectModel& patched, const Correlation& corr, const arch::Target& target)
+      : orig(orig), patched(patched), corr(corr), target(target) {}
+  Comparison run();
+
+ private:
+  bool sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec, const elf::Reloc& pRel,
+                  int depth = 0);
+  void compareAnonymousSections();
+  void compareSymbols();
+  bool sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why);
+  bool onlyLineNumbersDiffer(const Range& o, const Range& p) const;
+
+  const ObjectModel& orig;
+  const ObjectModel& patched;
+  const Correlation& corr;
+  const arch::Target& target;
+  Comparison c;
+};
+
 }  // namespace
 
-bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
+bool Comparer::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
                         const elf::Reloc& pRel, int depth) {
   if (oRel.type != pRel.type) return false;
   RelocTarget to = orig.resolve(oSec, oRel), tp = patched.resolve(pSec, pRel);
@@ -52,10 +81,10 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
     // Anonymous data: strings by content, constants by value, other sections by position.
     const elf::Section& os = orig.sec(to.section);
     const elf::Section& ps = patched.sec(tp.section);
-    bool twins = correlation.twinOfSec[ps.index] == os.index;
+    bool twins = corr.twinOfSec[ps.index] == os.index;
     if (!twins && !(os.isMergeStrings() && ps.isMergeStrings())) return false;
     // The same place in identical tables: the same thing, wherever exactly it points.
-    if (twins && to.addend == tp.addend && secStatus[ps.index] == Status::Same &&
+    if (twins && to.addend == tp.addend && c.secStatus[ps.index] == Status::Same &&
         orig.sections[os.index].kind != SectionKind::CodeIsland)
       return true;
     to.offset = orig.exactOffset(oSec, oRel);
@@ -96,10 +125,10 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
     for (const auto& r : ps.relocs)
       if (int64_t(r.offset) == tp.offset) pe = &r;
     if (oe && pe && depth < 2) return sameTarget(os, *oe, ps, *pe, depth + 1);
-    return to.offset == tp.offset && secStatus[ps.index] == Status::Same;
+    return to.offset == tp.offset && c.secStatus[ps.index] == Status::Same;
   }
   if (to.addend != tp.addend) return false;
-  if (correlation.twinOfSym[tp.sym] == to.sym) return true;
+  if (corr.twinOfSym[tp.sym] == to.sym) return true;
   const SymbolInfo& io = orig.symbols[to.sym];
   const SymbolInfo& ip = patched.symbols[tp.sym];
   // Bookkeeping statics are renumbered per build and never paired: the same kind counts.
@@ -119,22 +148,23 @@ bool Differ::sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const 
 
 // Decides, for every function, object and anonymous section, whether it is the same,
 // changed or new.
-void Differ::compare() {
-  symStatus.assign(patched.elf.symbols.size(), Status::New);
-  changeReason.assign(patched.elf.symbols.size(), {});
-  secStatus.assign(patched.elf.sections.size(), Status::New);
+Comparison Comparer::run() {
+  c.symStatus.assign(patched.elf.symbols.size(), Status::New);
+  c.changeReason.assign(patched.elf.symbols.size(), {});
+  c.secStatus.assign(patched.elf.sections.size(), Status::New);
   compareAnonymousSections();
   compareSymbols();
   // A prefix changes with its function; sections holding one symbol share its status.
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p)
-    if (patched.symbols[p].isPrefix && correlation.twinOfSym[p]) symStatus[p] = symStatus[patched.symbols[p].prefixOf];
+    if (patched.symbols[p].isPrefix && corr.twinOfSym[p]) c.symStatus[p] = c.symStatus[patched.symbols[p].prefixOf];
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-    if (uint32_t prim = patched.sections[s].primary) secStatus[s] = symStatus[prim];
+    if (uint32_t prim = patched.sections[s].primary) c.secStatus[s] = c.symStatus[prim];
+  return std::move(c);
 }
 
 // Compares two ranges; on a difference, says what differs first (for the report).
 // `onlyBytesDiffer`: the relocations agree, the bytes do not.
-bool Differ::sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why) {
+bool Comparer::sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why) {
   onlyBytesDiffer = false;
   if (o.size != p.size) {
     why = fmt::format("size {} -> {}", o.size, p.size);
@@ -172,7 +202,7 @@ bool Differ::sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, st
 }
 
 // Does the code differ only in line-number immediates, each feeding a line-taking call?
-bool Differ::onlyLineNumbersDiffer(const Range& o, const Range& p) const {
+bool Comparer::onlyLineNumbersDiffer(const Range& o, const Range& p) const {
   const auto* io = orig.decoded(*o.sec);
   const auto* ip = patched.decoded(*p.sec);
   if (!io || !ip || io->size() != ip->size()) return false;
@@ -206,11 +236,11 @@ bool Differ::onlyLineNumbersDiffer(const Range& o, const Range& p) const {
 // Anonymous sections (string tables, .toc, .rodata without symbols) compare whole, first:
 // references into them are judged by their status. Those without relocations (strings)
 // go first, since a table's entries are judged by what they point at.
-void Differ::compareAnonymousSections() {
+void Comparer::compareAnonymousSections() {
 for (int pass = 0; pass < 2; ++pass)
   for (uint32_t p = 1; p < patched.elf.sections.size(); ++p) {
     if (patched.sections[p].kind == SectionKind::Table || patched.sections[p].primary) continue;
-    uint32_t o = correlation.twinOfSec[p];
+    uint32_t o = corr.twinOfSec[p];
     const elf::Section& ps = patched.sec(p);
     if (!o || (pass == 0) != ps.relocs.empty()) continue;
     const elf::Section& os = orig.sec(o);
@@ -218,19 +248,19 @@ for (int pass = 0; pass < 2; ++pass)
                 (os.type == SHT_NOBITS || std::memcmp(os.data.data(), ps.data.data(), os.data.size()) == 0);
     for (size_t i = 0; same && i < os.relocs.size(); ++i)
       same = os.relocs[i].offset == ps.relocs[i].offset && sameTarget(os, os.relocs[i], ps, ps.relocs[i], 1);
-    secStatus[p] = same ? Status::Same : Status::Changed;
+    c.secStatus[p] = same ? Status::Same : Status::Changed;
   }
 
 }
 
 // Functions and objects: a symbol that is the only thing in its section compares with the
 // whole section, padding and prefix included; otherwise just its own bytes.
-void Differ::compareSymbols() {
+void Comparer::compareSymbols() {
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
     const elf::Symbol& ps = patched.sym(p);
     if (!(info.isFunction || info.isObject) || !ps.isDefined()) continue;
-    uint32_t o = correlation.twinOfSym[p];
+    uint32_t o = corr.twinOfSym[p];
     if (!o || !orig.sym(o).isDefined()) continue;  // New
     const elf::Symbol& os = orig.sym(o);
     const elf::Section& pSec = patched.sec(ps.shndx);
@@ -240,13 +270,18 @@ void Differ::compareSymbols() {
     Range ro = whole ? Range{&oSec, 0, oSec.size} : Range{&oSec, os.value, os.size};
     Range rp = whole ? Range{&pSec, 0, pSec.size} : Range{&pSec, ps.value, ps.size};
     bool onlyBytes = false;
-    if (sameRange(ro, rp, onlyBytes, changeReason[p]))
-      symStatus[p] = Status::Same;
+    if (sameRange(ro, rp, onlyBytes, c.changeReason[p]))
+      c.symStatus[p] = Status::Same;
     else if (onlyBytes && info.isFunction && onlyLineNumbersDiffer(ro, rp))
-      symStatus[p] = Status::Same;
+      c.symStatus[p] = Status::Same;
     else
-      symStatus[p] = Status::Changed;
+      c.symStatus[p] = Status::Changed;
   }
+}
+
+Comparison compare(const ObjectModel& orig, const ObjectModel& patched, const Correlation& correlation,
+                   const arch::Target& target) {
+  return Comparer(orig, patched, correlation, target).run();
 }
 
 }  // namespace lpb::differ

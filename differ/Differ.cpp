@@ -55,14 +55,14 @@ bool Differ::isPatchTarget(uint32_t p) const {
   if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !includedSym[p] ||
       patched.kindOfSymbol(p) != SectionKind::Text)
     return false;
-  bool changed = symStatus[p] == Status::Changed;
-  for (uint32_t c : info.children) changed |= patched.symbols[c].isColdPiece && symStatus[c] != Status::Same;
+  bool changed = comparison.symStatus[p] == Status::Changed;
+  for (uint32_t c : info.children) changed |= patched.symbols[c].isColdPiece && comparison.symStatus[c] != Status::Same;
   return changed;
 }
 
 DiffResult Differ::run() {
   correlation = correlate(orig, patched);
-  compare();
+  comparison = compare(orig, patched, correlation, target);
   processKpatchSections();
   include();
   checkRules();
@@ -90,8 +90,8 @@ DiffResult Differ::run() {
     FunctionReport f;
     f.name = name;
     f.status = refused                           ? FunctionStatus::Refused
-               : symStatus[p] == Status::Changed ? FunctionStatus::Changed
-               : symStatus[p] == Status::New     ? FunctionStatus::New
+               : comparison.symStatus[p] == Status::Changed ? FunctionStatus::Changed
+               : comparison.symStatus[p] == Status::New     ? FunctionStatus::New
                                                  : FunctionStatus::UnchangedButIncluded;
     f.reason = includeReason[p];
     if (forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";

@@ -29,11 +29,6 @@ struct SpecialEntry {
   bool keep = false;
 };
 
-// A byte range of a section: a symbol's, or a whole section's.
-struct Range {
-  const elf::Section* sec;
-  uint64_t begin, size;
-};
 
 // Correlate.cpp's result: which symbol and section of one object is which of the other's,
 // and what each function and object uses. Indexes as named (patched unless *Orig).
@@ -47,6 +42,15 @@ struct Correlation {
 };
 Correlation correlate(const ObjectModel& orig, const ObjectModel& patched);
 
+// Compare.cpp's result, indexed by the patched object's symbols and sections.
+struct Comparison {
+  std::vector<Status> symStatus;          // functions and objects
+  std::vector<std::string> changeReason;  // what differs first, for changed symbols
+  std::vector<Status> secStatus;          // sections compared whole (anonymous data, code islands)
+};
+Comparison compare(const ObjectModel& orig, const ObjectModel& patched, const Correlation& correlation,
+                   const arch::Target& target);
+
 class Differ {
  public:
   Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
@@ -54,14 +58,6 @@ class Differ {
   DiffResult run();
   void write(const std::string& path, const EmitOptions& emit) const;
 
-  // --- Compare.cpp ---
-  void compare();
-  void compareAnonymousSections();
-  void compareSymbols();
-  bool sameRange(const Range& o, const Range& p, bool& onlyBytesDiffer, std::string& why);
-  bool onlyLineNumbersDiffer(const Range& o, const Range& p) const;
-  bool sameTarget(const elf::Section& oSec, const elf::Reloc& oRel, const elf::Section& pSec,
-                  const elf::Reloc& pRel, int depth = 0);
   // --- Include.cpp ---
   void processKpatchSections();
   void include();
@@ -97,9 +93,7 @@ class Differ {
   ObjectModel orig, patched;
 
   Correlation correlation;  // Correlate.cpp
-  std::vector<Status> symStatus;        // functions and objects
-  std::vector<std::string> changeReason;  // what differs first, for changed symbols
-  std::vector<Status> secStatus;        // sections compared whole (anonymous data, code islands)
+  Comparison comparison;    // Compare.cpp; KPATCH_IGNORE_* then marks some the same
   std::vector<bool> includedSym, includedSec;
   std::vector<std::vector<SpecialEntry>> specialEntries;  // per special section
   std::vector<std::string> includeReason;                 // per symbol

@@ -117,13 +117,13 @@ void Differ::processKpatchSections() {
   }
   // Ignored functions (and their families) and sections count as unchanged.
   for (uint32_t fn : std::set<uint32_t>(ignoredFunctions)) {
-    symStatus[fn] = Status::Same;
-    for (uint32_t c : patched.symbols[fn].children) symStatus[c] = Status::Same;
-    secStatus[patched.sym(fn).shndx] = Status::Same;
+    comparison.symStatus[fn] = Status::Same;
+    for (uint32_t c : patched.symbols[fn].children) comparison.symStatus[c] = Status::Same;
+    comparison.secStatus[patched.sym(fn).shndx] = Status::Same;
   }
   for (uint32_t s : ignoredSections) {
-    secStatus[s] = Status::Same;
-    for (uint32_t o : patched.sections[s].objects) symStatus[o] = Status::Same;
+    comparison.secStatus[s] = Status::Same;
+    for (uint32_t o : patched.sections[s].objects) comparison.symStatus[o] = Status::Same;
   }
 }
 
@@ -159,8 +159,8 @@ void Differ::include() {
     if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined() || ignoredFunctions.count(p)) continue;
     SectionKind k = patched.kindOfSymbol(p);
     if (k != SectionKind::Text) continue;  // __init code is refused, not included
-    if (symStatus[p] == Status::Changed) includeSymbol(p, "changed: " + changeReason[p]);
-    else if (symStatus[p] == Status::New) includeSymbol(p, "new");
+    if (comparison.symStatus[p] == Status::Changed) includeSymbol(p, "changed: " + comparison.changeReason[p]);
+    else if (comparison.symStatus[p] == Status::New) includeSymbol(p, "new");
   }
   for (uint32_t s : callbackSections) {
     includeSection(s);
@@ -199,16 +199,16 @@ void Differ::include() {
           continue;
         }
         if (ti.isFunction) {
-          if (symStatus[t.sym] == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
+          if (comparison.symStatus[t.sym] == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
           else if (!includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
             includeSymbol(t.sym, "called without a way back to the kernel's copy (see the architecture)");
         } else if (ti.isObject) {
           bool readOnly = tsec.kind == SectionKind::ReadOnly;
-          if (symStatus[t.sym] == Status::New && tsec.kind != SectionKind::Special)
+          if (comparison.symStatus[t.sym] == Status::New && tsec.kind != SectionKind::Special)
             includeSymbol(t.sym, "new data used by included code");
-          else if (symStatus[t.sym] == Status::New)
+          else if (comparison.symStatus[t.sym] == Status::New)
             includeSymbol(t.sym, "descriptor used by included code");
-          else if (symStatus[t.sym] == Status::Changed && readOnly)
+          else if (comparison.symStatus[t.sym] == Status::Changed && readOnly)
             includeSymbol(t.sym, "changed constant used by included code");
         }
       }

@@ -101,7 +101,7 @@ void Differ::checkRules() {
     const SymbolInfo& info = patched.symbols[p];
     if (!patched.sym(p).isDefined() || info.isPrefix || ignoredFunctions.count(p)) continue;
     if (info.isFunction) checkFunction(p);
-    else if (info.isObject && !info.isSpecialStatic && symStatus[p] == Status::Changed) checkChangedObject(p);
+    else if (info.isObject && !info.isSpecialStatic && comparison.symStatus[p] == Status::Changed) checkChangedObject(p);
   }
   checkUnknownSections();
   checkRuntimeConstants();
@@ -115,7 +115,7 @@ void Differ::checkFunction(uint32_t p) {
   const elf::Symbol& ps = patched.sym(p);
   SectionKind kind = patched.kindOfSymbol(p);
   std::string name = displayName(p);
-  if (symStatus[p] == Status::Changed && kind == SectionKind::Init)
+  if (comparison.symStatus[p] == Status::Changed && kind == SectionKind::Init)
     refuse("changed-init", name,
            "__init/__exit code changed: it already ran at boot or never runs while patched; "
            "move the fix into code that runs later, or use a post-patch callback");
@@ -195,7 +195,7 @@ void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
 void Differ::checkUnknownSections() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (patched.sections[s].kind == SectionKind::Unknown && !patched.sections[s].primary &&
-        secStatus[s] != Status::Same && !ignoredSections.count(s) && patched.sec(s).size)
+        comparison.secStatus[s] != Status::Same && !ignoredSections.count(s) && patched.sec(s).size)
       refuse("unknown-section", std::string(patched.sec(s).name),
              "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
 }
@@ -223,7 +223,7 @@ void Differ::checkRuntimeConstants() {
 void Differ::checkRemovedStaticLocals() {
   for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o) {
     uint32_t p = correlation.twinOfSymOrig[o];
-    if (!p || !orig.symbols[o].isFunction || symStatus[p] != Status::Changed) continue;
+    if (!p || !orig.symbols[o].isFunction || comparison.symStatus[p] != Status::Changed) continue;
     for (uint32_t v : correlation.usesOrig[o]) {
       if (!orig.symbols[v].isStaticLocal) continue;
       uint32_t pv = correlation.twinOfSymOrig[v];
@@ -241,7 +241,7 @@ void Differ::checkRemovedStaticLocals() {
 // Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
 void Differ::checkSectionGroups() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-    if (includedSec[s] && patched.sec(s).group && secStatus[s] != Status::Same)
+    if (includedSec[s] && patched.sec(s).group && comparison.secStatus[s] != Status::Same)
       refuse("changed-group", std::string(patched.sec(s).name),
              "changed section is part of a section group (COMDAT); the group cannot be patched piecemeal");
 }
