@@ -52,7 +52,7 @@ bool Differ::isPatchTarget(uint32_t p) const {
   // The kernel redirects a function that changed, or whose .cold piece did; a .cold piece
   // itself has no entry to redirect, and a new function has nothing to redirect from.
   const SymbolInfo& info = patched.symbols[p];
-  if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !includedSym[p] ||
+  if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !inclusion.includedSym[p] ||
       patched.kindOfSymbol(p) != SectionKind::Text)
     return false;
   bool changed = comparison.symStatus[p] == Status::Changed;
@@ -86,14 +86,14 @@ DiffResult Differ::run() {
     if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined()) continue;
     std::string name = displayName(p);
     bool refused = refusedNames.count(name);
-    if (!includedSym[p] && !refused) continue;
+    if (!inclusion.includedSym[p] && !refused) continue;
     FunctionReport f;
     f.name = name;
     f.status = refused                           ? FunctionStatus::Refused
                : comparison.symStatus[p] == Status::Changed ? FunctionStatus::Changed
                : comparison.symStatus[p] == Status::New     ? FunctionStatus::New
                                                  : FunctionStatus::UnchangedButIncluded;
-    f.reason = includeReason[p];
+    f.reason = inclusion.includeReason[p];
     if (forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";
     if (info.parent >= 0) f.parent = displayName(static_cast<uint32_t>(info.parent));
     f.patchTarget = !refused && isPatchTarget(p);
@@ -115,7 +115,7 @@ DiffResult Differ::run() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (patched.sections[s].kind == SectionKind::Unknown && patched.sec(s).size)
       r.unknownSections.emplace_back(patched.sec(s).name);
-  bool anything = std::any_of(includedSym.begin(), includedSym.end(), [](bool b) { return b; }) ||
+  bool anything = std::any_of(inclusion.includedSym.begin(), inclusion.includedSym.end(), [](bool b) { return b; }) ||
                   !callbackSections.empty();
   r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;
   return r;
@@ -130,14 +130,14 @@ void Differ::resolveExternals() {
   const relocs::SymbolPositions& positions = this->positions();
 
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
-    if (!includedSec[s]) continue;
+    if (!inclusion.includedSec[s]) continue;
     const elf::Section& sec = patched.sec(s);
     for (const auto& r : sec.relocs) {
       RelocTarget t = patched.resolve(sec, r);
       const elf::Symbol& ts = patched.sym(t.sym);
       bool inside = ts.isDefined() && (patched.symbols[t.sym].isFunction || patched.symbols[t.sym].isObject
-                                           ? bool(includedSym[t.sym])
-                                           : bool(includedSec[ts.shndx]));
+                                           ? bool(inclusion.includedSym[t.sym])
+                                           : bool(inclusion.includedSec[ts.shndx]));
       if (t.sym == 0 || inside || externalIndex.count(t.sym) || t.anonymous()) continue;
       if (keptEntryByEntry(s) && !inKeptEntry(s, r.offset)) continue;
       // The module's own link or the module loader supplies these (ppc64le's .TOC.).

@@ -1,10 +1,14 @@
-// The differ's working state, shared by its stages (one file each):
-//   Correlate.cpp  pair symbols and sections of the original and patched objects
-//   Compare.cpp    decide what changed (code and relocation targets, not addresses)
-//   Include.cpp    choose what the patch object contains, entry by entry for special sections
-//   Rules.cpp      refuse what cannot be live-patched
-//   Emit.cpp       write the chosen pieces as a new relocatable object
-// All per-symbol and per-section vectors index the PATCHED object unless named *Orig.
+// The differ's stages (one file each) and the data between them:
+//   Correlate.cpp  correlate(orig, patched) -> Correlation: which symbol and section is which
+//   Compare.cpp    compare(..., Correlation) -> Comparison: what changed (code and
+//                  relocation targets, not addresses)
+//   Include.cpp    Differ::include -> Inclusion: what the patch object contains, entry by
+//                  entry for special sections and address tables
+//   Rules.cpp      Differ::checkRules -> refusals
+//   Emit.cpp       Differ::write: the chosen pieces as a new relocatable object
+// The Differ holds the two object models, the results and the kpatch directives; the
+// stages after Compare read them through it. All per-symbol and per-section vectors index
+// the PATCHED object unless named *Orig.
 #pragma once
 
 #include <optional>
@@ -51,6 +55,14 @@ struct Comparison {
 Comparison compare(const ObjectModel& orig, const ObjectModel& patched, const Correlation& correlation,
                    const arch::Target& target);
 
+// Include.cpp's result: what the patch object contains, indexed by the patched object's
+// symbols and sections.
+struct Inclusion {
+  std::vector<bool> includedSym, includedSec;
+  std::vector<std::vector<SpecialEntry>> specialEntries;  // per section kept entry by entry
+  std::vector<std::string> includeReason;                 // per symbol
+};
+
 class Differ {
  public:
   Differ(const elf::ElfObject& orig, const elf::ElfObject& patched, const arch::Target& target,
@@ -94,9 +106,7 @@ class Differ {
 
   Correlation correlation;  // Correlate.cpp
   Comparison comparison;    // Compare.cpp; KPATCH_IGNORE_* then marks some the same
-  std::vector<bool> includedSym, includedSec;
-  std::vector<std::vector<SpecialEntry>> specialEntries;  // per special section
-  std::vector<std::string> includeReason;                 // per symbol
+  Inclusion inclusion;      // Include.cpp (Rules.cpp may still drop an entry)
   std::set<uint32_t> ignoredFunctions, forcedFunctions;   // kpatch macros
   std::set<uint32_t> ignoredSections;
   std::vector<uint32_t> callbackSections;
@@ -113,6 +123,7 @@ class Differ {
 
   // The kept/dropped entry holding `offset` of special section `s` (nullptr: none).
   const SpecialEntry* entryAt(uint32_t s, uint64_t offset) const;
+  SpecialEntry* entryAt(uint32_t s, uint64_t offset);
   bool inKeptEntry(uint32_t s, uint64_t offset) const {
     const SpecialEntry* e = entryAt(s, offset);
     return e && e->keep;

@@ -38,7 +38,7 @@ class EntryLayout {
     for (uint32_t s = 1; s < keptBefore_.size(); ++s) {
       if (!d.keptEntryByEntry(s)) continue;
       uint64_t at = 0;
-      for (const auto& e : d.specialEntries[s]) {
+      for (const auto& e : d.inclusion.specialEntries[s]) {
         keptBefore_[s].push_back(at);
         if (e.keep) at += e.end - e.begin;
       }
@@ -48,7 +48,7 @@ class EntryLayout {
     if (!d_.keptEntryByEntry(s)) return off;
     const SpecialEntry* e = d_.entryAt(s, off);
     if (!e || !e->keep) return std::nullopt;
-    return keptBefore_[s][static_cast<size_t>(e - d_.specialEntries[s].data())] + off - e->begin;
+    return keptBefore_[s][static_cast<size_t>(e - d_.inclusion.specialEntries[s].data())] + off - e->begin;
   }
 
  private:
@@ -98,7 +98,7 @@ class Emitter {
 // The included sections; those kept entry by entry hold only their kept entries.
 void Emitter::addSections() {
   for (uint32_t s = 1; s < pe_.sections.size(); ++s) {
-    if (!d_.includedSec[s]) continue;
+    if (!d_.inclusion.includedSec[s]) continue;
     const elf::Section& src = pe_.sections[s];
     const SectionInfo& info = d_.patched.sections[s];
     if (info.kind == SectionKind::Table || info.kind == SectionKind::Ignored) continue;
@@ -110,7 +110,7 @@ void Emitter::addSections() {
     o.entsize = src.entsize;
     if (d_.keptEntryByEntry(s)) {
       uint64_t kept = 0;
-      for (const auto& e : d_.specialEntries[s])
+      for (const auto& e : d_.inclusion.specialEntries[s])
         if (e.keep) {
           kept += e.end - e.begin;
           if (src.type != SHT_NOBITS) o.data.insert(o.data.end(), src.data.begin() + e.begin, src.data.begin() + e.end);

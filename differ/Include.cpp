@@ -83,10 +83,26 @@ unsigned Differ::checkedEntrySize(const elf::Section& sec, const arch::SpecialSe
                                     sec.name, n, arch::entryKindName(sp.kind)));
 }
 
-const SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) const {
-  const auto& v = specialEntries[s];
+namespace {
+
+// The entry of `v` (sorted, disjoint) holding `offset`, or v.size().
+size_t entryIndex(const std::vector<SpecialEntry>& v, uint64_t offset) {
   auto it = std::upper_bound(v.begin(), v.end(), offset, [](uint64_t off, const SpecialEntry& e) { return off < e.end; });
-  return it != v.end() && offset >= it->begin ? &*it : nullptr;
+  return it != v.end() && offset >= it->begin ? size_t(it - v.begin()) : v.size();
+}
+
+}  // namespace
+
+const SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) const {
+  const auto& v = inclusion.specialEntries[s];
+  size_t i = entryIndex(v, offset);
+  return i < v.size() ? &v[i] : nullptr;
+}
+
+SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) {
+  auto& v = inclusion.specialEntries[s];
+  size_t i = entryIndex(v, offset);
+  return i < v.size() ? &v[i] : nullptr;
 }
 
 void Differ::processKpatchSections() {
@@ -127,12 +143,12 @@ void Differ::processKpatchSections() {
   }
 }
 
-void Differ::includeSection(uint32_t sec) { includedSec[sec] = true; }
+void Differ::includeSection(uint32_t sec) { inclusion.includedSec[sec] = true; }
 
 void Differ::includeSymbol(uint32_t sym, const std::string& why) {
-  if (includedSym[sym]) return;
-  includedSym[sym] = true;
-  if (includeReason[sym].empty()) includeReason[sym] = why;
+  if (inclusion.includedSym[sym]) return;
+  inclusion.includedSym[sym] = true;
+  if (inclusion.includeReason[sym].empty()) inclusion.includeReason[sym] = why;
   const elf::Symbol& s = patched.sym(sym);
   if (s.isDefined()) includeSection(s.shndx);
   const SymbolInfo& info = patched.symbols[sym];
@@ -149,10 +165,10 @@ void Differ::includeSymbol(uint32_t sym, const std::string& why) {
 
 void Differ::include() {
   const size_t nP = patched.elf.symbols.size();
-  includedSym.assign(nP, false);
-  includedSec.assign(patched.elf.sections.size(), false);
-  includeReason.assign(nP, {});
-  specialEntries.assign(patched.elf.sections.size(), {});
+  inclusion.includedSym.assign(nP, false);
+  inclusion.includedSec.assign(patched.elf.sections.size(), false);
+  inclusion.includeReason.assign(nP, {});
+  inclusion.specialEntries.assign(patched.elf.sections.size(), {});
 
   for (uint32_t p = 1; p < nP; ++p) {
     const SymbolInfo& info = patched.symbols[p];
@@ -175,7 +191,7 @@ void Differ::include() {
   for (bool grew = true; grew;) {
     grew = false;
     for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
-      if (!includedSec[s] || scanned[s]) continue;
+      if (!inclusion.includedSec[s] || scanned[s]) continue;
       scanned[s] = true;
       grew = true;
       const elf::Section& sec = patched.sec(s);
@@ -200,7 +216,7 @@ void Differ::include() {
         }
         if (ti.isFunction) {
           if (comparison.symStatus[t.sym] == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
-          else if (!includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
+          else if (!inclusion.includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
             includeSymbol(t.sym, "called without a way back to the kernel's copy (see the architecture)");
         } else if (ti.isObject) {
           bool readOnly = tsec.kind == SectionKind::ReadOnly;
@@ -215,10 +231,10 @@ void Differ::include() {
     }
     grew |= [&] {
       size_t before = 0, after = 0;
-      for (auto& v : specialEntries)
+      for (auto& v : inclusion.specialEntries)
         for (auto& e : v) before += e.keep;
       filterSpecialSections();
-      for (auto& v : specialEntries)
+      for (auto& v : inclusion.specialEntries)
         for (auto& e : v) after += e.keep;
       if (after != before)
         for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
@@ -231,14 +247,14 @@ void Differ::include() {
 // Keeps the entry of address table `s` holding `offset` (every entry, if none holds it);
 // true when that is new, so that what the entry refers to joins the closure.
 bool Differ::keepAddressTableEntry(uint32_t s, int64_t offset) {
-  auto& entries = specialEntries[s];
+  auto& entries = inclusion.specialEntries[s];
   const elf::Section& sec = patched.sec(s);
   if (entries.empty()) {
     unsigned n = patched.sections[s].addressTableEntrySize;
     for (uint64_t off = 0; off < sec.size; off += n) entries.push_back({off, std::min<uint64_t>(off + n, sec.size), false});
   }
   includeSection(s);
-  auto* e = offset >= 0 ? const_cast<SpecialEntry*>(entryAt(s, uint64_t(offset))) : nullptr;
+  SpecialEntry* e = offset >= 0 ? entryAt(s, uint64_t(offset)) : nullptr;
   bool added = false;
   for (auto& each : entries)
     if ((!e || &each == e) && !each.keep) added = each.keep = true;
@@ -250,8 +266,8 @@ void Differ::filterSpecialSections() {
     RelocTarget t = patched.resolve(sec, r);
     const elf::Symbol& s = patched.sym(t.sym);
     if (!s.isDefined()) return false;
-    if (patched.symbols[t.sym].isFunction) return bool(includedSym[t.sym]);
-    return t.anonymous() && patched.sections[t.section].kind == SectionKind::Text && includedSec[t.section];
+    if (patched.symbols[t.sym].isFunction) return bool(inclusion.includedSym[t.sym]);
+    return t.anonymous() && patched.sections[t.section].kind == SectionKind::Text && inclusion.includedSec[t.section];
   };
   using Policy = arch::SpecialSection::Policy;
   for (const auto& sec : patched.elf.sections) {
@@ -259,7 +275,7 @@ void Differ::filterSpecialSections() {
     if (info.kind != SectionKind::Special || ignoredSections.count(sec.index)) continue;
     const arch::SpecialSection& sp = *info.special;
     if (sp.policy == Policy::Drop || sp.policy == Policy::ParallelTo) continue;
-    auto& entries = specialEntries[sec.index];
+    auto& entries = inclusion.specialEntries[sec.index];
     if (entries.empty()) {
       if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode || entrySize(sp) == 0) {
         for (uint32_t o : info.objects)
@@ -273,12 +289,12 @@ void Differ::filterSpecialSections() {
     if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode) {
       for (auto& e : entries) {
         uint32_t o = patched.symbolCovering(sec.index, int64_t(e.begin));
-        e.keep = e.keep || (o && includedSym[o]);
+        e.keep = e.keep || (o && inclusion.includedSym[o]);
         any |= e.keep;
       }
     } else {
       for (const auto& r : sec.relocs) {
-        auto* e = const_cast<SpecialEntry*>(entryAt(sec.index, r.offset));
+        SpecialEntry* e = entryAt(sec.index, r.offset);
         if (e && !e->keep && codeIncluded(sec, r)) e->keep = true;
       }
       for (const auto& e : entries) any |= e.keep;
@@ -297,14 +313,14 @@ void Differ::filterInLockstep(const elf::Section& sec) {
   const arch::SpecialSection& sp = *patched.sections[sec.index].special;
   const elf::Section* leader = patched.elf.findSection(sp.parallelTo);
   if (!leader) return;  // nothing it could describe
-  const auto& leaderEntries = specialEntries[leader->index];
+  const auto& leaderEntries = inclusion.specialEntries[leader->index];
   unsigned n = entrySize(sp);
   if (n == 0 || sec.size != leaderEntries.size() * n)
     throw elf::InputError(patched.elf.path, fmt::format("{} has {} bytes for {} {} entries; pass --struct-size {}=BYTES "
                                                         "for this kernel",
                                                         sec.name, sec.size, leaderEntries.size(), sp.parallelTo,
                                                         arch::entryKindName(sp.kind)));
-  auto& entries = specialEntries[sec.index];
+  auto& entries = inclusion.specialEntries[sec.index];
   entries.clear();
   bool any = false;
   for (size_t i = 0; i < leaderEntries.size(); ++i) {

@@ -89,7 +89,7 @@ void Differ::checkStackArguments() {
     if (!r.safe)
       refuse(rule, displayName(p), "receives arguments on the stack: " + r.reason);
     else
-      includeReason[p] += "; receives arguments on the stack: " + r.reason;
+      inclusion.includeReason[p] += "; receives arguments on the stack: " + r.reason;
   }
 }
 
@@ -119,7 +119,7 @@ void Differ::checkFunction(uint32_t p) {
     refuse("changed-init", name,
            "__init/__exit code changed: it already ran at boot or never runs while patched; "
            "move the fix into code that runs later, or use a post-patch callback");
-  if (!includedSym[p] || kind != SectionKind::Text) return;
+  if (!inclusion.includedSym[p] || kind != SectionKind::Text) return;
   // A changed function the kernel must redirect needs its ftrace entry in the running code.
   if (isPatchTarget(p) && !hasFtraceEntry(orig, target, correlation.twinOfSym[p]))
     refuse("no-ftrace-entry", name,
@@ -133,8 +133,8 @@ void Differ::checkFunction(uint32_t p) {
     if (r.offset < ps.value || r.offset >= ps.value + ps.size || !target.isBranchReloc(r.type)) continue;
     RelocTarget t = patched.resolve(code, r);
     const elf::Symbol& callee = patched.sym(t.sym);
-    bool in = patched.symbols[t.sym].isFunction ? bool(includedSym[t.sym])
-              : callee.isDefined()              ? bool(includedSec[callee.shndx])
+    bool in = patched.symbols[t.sym].isFunction ? bool(inclusion.includedSym[t.sym])
+              : callee.isDefined()              ? bool(inclusion.includedSec[callee.shndx])
                                                 : target.isSuppliedToEveryModule(callee.name);
     calls.push_back({r.offset, r.type, in, callee.name});
   }
@@ -179,7 +179,7 @@ void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
   const elf::Symbol& ps = patched.sym(p);
   std::vector<std::string> stale;
   for (uint32_t u = 1; u < patched.elf.symbols.size(); ++u)
-    if (correlation.usesPatched[u].count(p) && !includedSym[u] && u != p) stale.push_back(displayName(u));
+    if (correlation.usesPatched[u].count(p) && !inclusion.includedSym[u] && u != p) stale.push_back(displayName(u));
   if (ps.bind != STB_LOCAL) stale.push_back("users in other files");  // their users are unknown here
   if (origSize != ps.size)
     refuse("data-size-changed", displayName(p),
@@ -210,7 +210,7 @@ void Differ::checkRuntimeConstants() {
     for (const auto& r : sec.relocs) {
       RelocTarget t = patched.resolve(sec, r);
       const elf::Symbol& ts = patched.sym(t.sym);
-      if (!(t.section && includedSec[t.section]) && !(ts.isDefined() && includedSym[t.sym])) continue;
+      if (!(t.section && inclusion.includedSec[t.section]) && !(ts.isDefined() && inclusion.includedSym[t.sym])) continue;
       refuse("runtime-constant", std::string(sec.name),
              "the patched code uses a runtime constant: the kernel fills these instructions in at boot, in vmlinux "
              "only, so the module's copy would keep the placeholder");
@@ -241,7 +241,7 @@ void Differ::checkRemovedStaticLocals() {
 // Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
 void Differ::checkSectionGroups() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-    if (includedSec[s] && patched.sec(s).group && comparison.secStatus[s] != Status::Same)
+    if (inclusion.includedSec[s] && patched.sec(s).group && comparison.secStatus[s] != Status::Same)
       refuse("changed-group", std::string(patched.sec(s).name),
              "changed section is part of a section group (COMDAT); the group cannot be patched piecemeal");
 }
@@ -264,10 +264,10 @@ bool Differ::keyIsModuleOwned(uint32_t key) const {
 void Differ::checkModuleOwnedKeys() {
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
-    if (info.kind != SectionKind::Special || !arch::entryEndsWithKey(info.special->kind) || !includedSec[sec.index])
+    if (info.kind != SectionKind::Special || !arch::entryEndsWithKey(info.special->kind) || !inclusion.includedSec[sec.index])
       continue;
     bool jump = info.special->kind == arch::EntryKind::Jump;
-    for (auto& e : specialEntries[sec.index]) {
+    for (auto& e : inclusion.specialEntries[sec.index]) {
       if (!e.keep) continue;
       // The key is the entry's last field: its first relocation (LoongArch computes a
       // self-relative field with an ADD64 of the key and a SUB64 of the entry).
