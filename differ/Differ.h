@@ -75,6 +75,8 @@ struct DiffResult {
 };
 
 // Throws elf::InputError for bad input (mismatched architectures, bad entry sizes...).
+// The result owns its decisions and a copy of `opts`; it refers to `orig` and `patched`,
+// which must outlive it (pipeline::UnitDiff keeps the three together).
 DiffResult diffObjects(const elf::ElfObject& orig, const elf::ElfObject& patched, const DiffOptions& opts);
 
 // How the module stage wants the patch object's outside references and entry points named.
