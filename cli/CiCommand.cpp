@@ -90,14 +90,10 @@ struct Step {
   double seconds = 0;
 };
 
+// A step's exit code as the status the step reports (lp-build's exit codes), or "crashed".
 std::string stepStatus(int exitCode) {
-  switch (exitCode) {
-    case 0: return "ok";
-    case 1: return "refused";
-    case 2: return "error";
-    case 3: return "nochange";
-    default: return "crashed";
-  }
+  std::optional<pipeline::BuildStatus> s = pipeline::statusOfExitCode(exitCode);
+  return s ? std::string(pipeline::buildStatusName(*s)) : "crashed";
 }
 
 struct CaseResult {

@@ -31,6 +31,12 @@ int exitCodeFor(BuildStatus s) {
   return 2;
 }
 
+std::optional<BuildStatus> statusOfExitCode(int code) {
+  for (const auto& row : kStatuses)
+    if (row.exitCode == code) return row.status;
+  return std::nullopt;
+}
+
 BuildReport::BuildReport(StepFn step, std::function<void()> clearStep)
     : step_(std::move(step)), clear_(std::move(clearStep)) {
   json["refusals"] = nlohmann::json::array();

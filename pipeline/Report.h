@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,8 @@ namespace lpb::pipeline {
 enum class BuildStatus { Ok, Refused, NoChange, Error };
 std::string_view buildStatusName(BuildStatus s);
 int exitCodeFor(BuildStatus s);
+// The status an lp-build exit code stands for (nullopt: none, e.g. a crash).
+std::optional<BuildStatus> statusOfExitCode(int code);
 
 class BuildReport {
  public:
