@@ -43,14 +43,11 @@ void AtomicFile::write(std::string_view bytes) {
 }
 
 void AtomicFile::commit(bool durable) {
-  bool ok = !durable || ::fsync(fd_) == 0;
-  int err = errno;
-  ok = ::close(fd_) == 0 && ok;
+  int fd = fd_;
   fd_ = -1;
-  if (!ok || ::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    if (ok) err = errno;
-    throw InputError(path_, std::string("cannot write: ") + std::strerror(err ? err : errno));
-  }
+  bool ok = (!durable || ::fsync(fd) == 0) & (::close(fd) == 0);
+  if (!ok || ::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw InputError(path_, std::string("cannot write: ") + std::strerror(errno));
   committed_ = true;
 }
 

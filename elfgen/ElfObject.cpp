@@ -153,7 +153,7 @@ class ElfObject::Loader {
 
 // The identification bytes, the ELF header and the section header table's bounds.
 void ElfObject::Loader::readHeader() {
-  const std::span<const uint8_t>& b = b_;
+  const auto& b = b_;
   if (b.size() < EI_NIDENT || std::memcmp(b.data(), ELFMAG, SELFMAG) != 0)
     throw fail("not an ELF file");
   if (b[EI_CLASS] != ELFCLASS64)
@@ -190,8 +190,7 @@ void ElfObject::Loader::readSections() {
 }
 
 void ElfObject::Loader::readSection(size_t i) {
-  const std::span<const uint8_t>& b = b_;
-  const size_t shnum = shnum_;
+  const auto& b = b_;
   Elf_Scn* scn = elf_getscn(h_.e, i);
   GElf_Shdr sh;
   if (!scn || !gelf_getshdr(scn, &sh)) throw fail(fmt::format("corrupt section header {}", i));
@@ -222,7 +221,7 @@ void ElfObject::Loader::readSection(size_t i) {
       throw fail(fmt::format("truncated: section {} lies past the end of the file", s.name));
     s.data = std::span<const uint8_t>(b.data() + sh.sh_offset, sh.sh_size);
   }
-  if (s.link >= shnum && s.type != SHT_NULL && (s.type == SHT_SYMTAB || s.type == SHT_RELA ||
+  if (s.link >= shnum_ && s.type != SHT_NULL && (s.type == SHT_SYMTAB || s.type == SHT_RELA ||
                                                  s.type == SHT_REL || s.type == SHT_GROUP))
     throw fail(fmt::format("corrupt section {}: sh_link {} out of range", s.name, s.link));
   if (s.type == SHT_SYMTAB) obj.symtabIndex = s.index;
