@@ -44,7 +44,10 @@ std::string_view entryStructName(EntryKind k) {
 
 std::string entryKindNames() {
   std::string out;
-  for (auto& [n, k] : kEntryKinds) out += (out.empty() ? "" : " ") + std::string(n);
+  for (auto& [n, k] : kEntryKinds) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(n);  // (appends: GCC 12 -O3 -Wrestrict false positive on operator+, PR 105651)
+  }
   return out;
 }
 
