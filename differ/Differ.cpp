@@ -48,39 +48,50 @@ DiffResult diffObjects(const elf::ElfObject& orig, const elf::ElfObject& patched
   return r;
 }
 
-bool Differ::isPatchTarget(uint32_t p) const {
-  // The kernel redirects a function that changed, or whose .cold piece did; a .cold piece
-  // itself has no entry to redirect, and a new function has nothing to redirect from.
-  const SymbolInfo& info = patched.symbols[p];
-  if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !inclusion.includedSym[p] ||
-      patched.kindOfSymbol(p) != SectionKind::Text)
-    return false;
-  bool changed = comparison.symStatus[p] == Status::Changed;
-  for (uint32_t c : info.children) changed |= patched.symbols[c].isColdPiece && comparison.symStatus[c] != Status::Same;
-  return changed;
-}
-
 DiffResult Differ::run() {
   correlation = correlate(orig, patched);
   comparison = compare(orig, patched, correlation, target);
-  processKpatchSections();
-  include();
-  checkRules();
+  directives = readKpatchDirectives(patched);
+  ignoreDirected(directives, patched, comparison);
+  inclusion = include(inputs());
+  refusals = checkRules(inputs(), inclusion);
   resolveExternals();
 
-  // Callbacks: each entry of a .kpatch.callbacks.<kind> section points at the function.
-  for (uint32_t s : callbackSections) {
+  DiffResult r;
+  r.arch = std::string(target.name());
+  r.callbacks = readCallbacks();
+  r.functions = reportFunctions();
+  r.refusals = refusals;
+  r.externals = externals;
+  r.warnings = inclusion.warnings;
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (patched.sections[s].kind == SectionKind::Unknown && patched.sec(s).size)
+      r.unknownSections.emplace_back(patched.sec(s).name);
+  bool anything = std::any_of(inclusion.includedSym.begin(), inclusion.includedSym.end(), [](bool b) { return b; }) ||
+                  !directives.callbackSections.empty();
+  r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;
+  return r;
+}
+
+// Callbacks: each entry of a .kpatch.callbacks.<kind> section points at the function.
+std::vector<std::pair<std::string, std::string>> Differ::readCallbacks() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (uint32_t s : directives.callbackSections) {
     std::string kind(patched.sec(s).name.substr(std::string_view(".kpatch.callbacks.").size()));
     for (const auto& r : patched.sec(s).relocs) {
       uint32_t t = patched.resolve(patched.sec(s), r).sym;
-      if (patched.symbols[t].isFunction) callbacks.emplace_back(kind, displayName(t));
+      if (patched.symbols[t].isFunction) out.emplace_back(kind, displayName(t));
     }
   }
+  return out;
+}
 
-  // The report, one line per included or refused function.
+// The report, one line per included or refused function.
+std::vector<FunctionReport> Differ::reportFunctions() {
   const relocs::SymbolPositions& positions = this->positions();
   std::set<std::string> refusedNames;
   for (const auto& r : refusals) refusedNames.insert(r.name);
+  std::vector<FunctionReport> out;
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
     if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined()) continue;
@@ -89,36 +100,22 @@ DiffResult Differ::run() {
     if (!inclusion.includedSym[p] && !refused) continue;
     FunctionReport f;
     f.name = name;
-    f.status = refused                           ? FunctionStatus::Refused
+    f.status = refused                                      ? FunctionStatus::Refused
                : comparison.symStatus[p] == Status::Changed ? FunctionStatus::Changed
                : comparison.symStatus[p] == Status::New     ? FunctionStatus::New
-                                                 : FunctionStatus::UnchangedButIncluded;
+                                                            : FunctionStatus::UnchangedButIncluded;
     f.reason = inclusion.includeReason[p];
-    if (forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";
+    if (directives.forcedFunctions.count(p)) f.reason += " (KPATCH_FORCE_UNSAFE)";
     if (info.parent >= 0) f.parent = displayName(static_cast<uint32_t>(info.parent));
-    f.patchTarget = !refused && isPatchTarget(p);
+    f.patchTarget = !refused && inclusion.patchTarget[p];
     if (f.patchTarget) {
       uint32_t o = correlation.twinOfSym[p];
       bool wasLocal = o && orig.sym(o).bind == STB_LOCAL;
       f.sympos = (wasLocal ? positions.positionOf(f.name, orig.fileName) : positions.positionOfGlobal(f.name)).value_or(0);
     }
-    functions.push_back(std::move(f));
+    out.push_back(std::move(f));
   }
-
-  DiffResult r;
-  r.arch = std::string(target.name());
-  r.refusals = refusals;
-  r.functions = functions;
-  r.externals = externals;
-  r.warnings = warnings;
-  r.callbacks = callbacks;
-  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-    if (patched.sections[s].kind == SectionKind::Unknown && patched.sec(s).size)
-      r.unknownSections.emplace_back(patched.sec(s).name);
-  bool anything = std::any_of(inclusion.includedSym.begin(), inclusion.includedSym.end(), [](bool b) { return b; }) ||
-                  !callbackSections.empty();
-  r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;
-  return r;
+  return out;
 }
 
 const relocs::SymbolPositions& Differ::positions() {
@@ -126,9 +123,9 @@ const relocs::SymbolPositions& Differ::positions() {
   return *positions_;
 }
 
+// What included code and data refer to outside the patch object: each becomes an external
+// symbol, resolved by name (a klp relocation for statics of the original, with its position).
 void Differ::resolveExternals() {
-  const relocs::SymbolPositions& positions = this->positions();
-
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
     if (!inclusion.includedSec[s]) continue;
     const elf::Section& sec = patched.sec(s);
@@ -139,37 +136,43 @@ void Differ::resolveExternals() {
                                            ? bool(inclusion.includedSym[t.sym])
                                            : bool(inclusion.includedSec[ts.shndx]));
       if (t.sym == 0 || inside || externalIndex.count(t.sym) || t.anonymous()) continue;
-      if (keptEntryByEntry(s) && !inKeptEntry(s, r.offset)) continue;
+      if (patched.keptEntryByEntry(s) && !inclusion.inKeptEntry(s, r.offset)) continue;
       // The module's own link or the module loader supplies these (ppc64le's .TOC.).
       if (!ts.isDefined() && target.isSuppliedToEveryModule(ts.name)) continue;
       if (target.reachesOnlyWithinModule(r.type)) {
-        refuse("module-relative-reference", displayName(t.sym),
-               fmt::format("{}+0x{:x} reaches {} relative to the patch module's own base (relocation type {}), which "
-                           "cannot reach the running kernel's copy; build the unit with the module code model",
-                           sec.name, r.offset, displayName(t.sym), r.type));
+        addRefusal(refusals, "module-relative-reference", displayName(t.sym),
+                   fmt::format("{}+0x{:x} reaches {} relative to the patch module's own base (relocation type {}), "
+                               "which cannot reach the running kernel's copy; build the unit with the module code model",
+                               sec.name, r.offset, displayName(t.sym), r.type));
         continue;
       }
-      ExternalSymbol x;
-      x.name = displayName(t.sym);
-      uint32_t o = correlation.twinOfSym[t.sym];
-      const elf::Symbol& os = o ? orig.sym(o) : ts;
-      x.wasLocal = os.bind == STB_LOCAL;
-      x.type = os.type;
-      if (!x.wasLocal) {
-        x.sympos = positions.positionOfGlobal(x.name).value_or(0);
-      } else {
-        std::optional<uint32_t> pos = positions.positionOf(x.name, orig.fileName);
-        x.sympos = pos.value_or(0);
-        if (!pos)
-          refuse("missing-symbol", x.name,
-                 fmt::format("the patch refers to static {} but {} has no such symbol for {} (inlined or "
-                             "optimized away in the running kernel); include it in the patch",
-                             x.name, (opts.symbols ? opts.symbols->path : orig.elf.path), orig.fileName));
-      }
       externalIndex[t.sym] = externals.size();
-      externals.push_back(std::move(x));
+      externals.push_back(externalFor(t.sym));
     }
   }
+}
+
+// The external symbol for patched symbol `sym`: bound and typed as in the original.
+ExternalSymbol Differ::externalFor(uint32_t sym) {
+  const relocs::SymbolPositions& positions = this->positions();
+  ExternalSymbol x;
+  x.name = displayName(sym);
+  uint32_t o = correlation.twinOfSym[sym];
+  const elf::Symbol& os = o ? orig.sym(o) : patched.sym(sym);
+  x.wasLocal = os.bind == STB_LOCAL;
+  x.type = os.type;
+  if (!x.wasLocal) {
+    x.sympos = positions.positionOfGlobal(x.name).value_or(0);
+    return x;
+  }
+  std::optional<uint32_t> pos = positions.positionOf(x.name, orig.fileName);
+  x.sympos = pos.value_or(0);
+  if (!pos)
+    addRefusal(refusals, "missing-symbol", x.name,
+               fmt::format("the patch refers to static {} but {} has no such symbol for {} (inlined or optimized away "
+                           "in the running kernel); include it in the patch",
+                           x.name, (opts.symbols ? opts.symbols->path : orig.elf.path), orig.fileName));
+  return x;
 }
 
 }  // namespace lpb::differ

@@ -1,14 +1,17 @@
-// The differ's stages (one file each) and the data between them:
+// The differ's stages (one file each), each a function of the results before it:
 //   Correlate.cpp  correlate(orig, patched) -> Correlation: which symbol and section is which
-//   Compare.cpp    compare(..., Correlation) -> Comparison: what changed (code and
+//   Compare.cpp    compare(orig, patched, Correlation) -> Comparison: what changed (code and
 //                  relocation targets, not addresses)
-//   Include.cpp    Differ::include -> Inclusion: what the patch object contains, entry by
-//                  entry for special sections and address tables
-//   Rules.cpp      Differ::checkRules -> refusals
-//   Emit.cpp       Differ::write: the chosen pieces as a new relocatable object
-// The Differ holds the two object models, the results and the kpatch directives; the
-// stages after Compare read them through it. All per-symbol and per-section vectors index
-// the PATCHED object unless named *Orig.
+//   Kpatch.cpp     readKpatchDirectives(patched) -> KpatchDirectives (kpatch-macros.h), and
+//                  ignoreDirected: what they tell to ignore counts as unchanged
+//   Include.cpp    include(StageInputs) -> Inclusion: what the patch object contains, entry
+//                  by entry for special sections and address tables
+//   Rules.cpp      checkRules(StageInputs, Inclusion&) -> refusals
+//   Differ.cpp     Differ::run: the stages in order, then the references the patch keeps to
+//                  the running kernel and the report
+//   Emit.cpp       writeDiffObject: the chosen pieces as a new relocatable object
+// The Differ owns the two object models and every result, for Emit. All per-symbol and
+// per-section vectors index the PATCHED object unless named *Orig.
 #pragma once
 
 #include <optional>
@@ -55,13 +58,59 @@ struct Comparison {
 Comparison compare(const ObjectModel& orig, const ObjectModel& patched, const Correlation& correlation,
                    const arch::Target& target);
 
+// What kpatch-style patches ask for through kpatch-macros.h (Kpatch.cpp).
+struct KpatchDirectives {
+  std::set<uint32_t> ignoredFunctions, forcedFunctions;  // KPATCH_IGNORE_FUNCTION, KPATCH_FORCE_UNSAFE
+  std::set<uint32_t> ignoredSections;                     // KPATCH_IGNORE_SECTION
+  std::vector<uint32_t> callbackSections;                 // .kpatch.callbacks.<kind>
+};
+KpatchDirectives readKpatchDirectives(const ObjectModel& patched);
+// Ignored functions (with their families) and sections count as unchanged.
+void ignoreDirected(const KpatchDirectives& directives, const ObjectModel& patched, Comparison& comparison);
+
+// What the stages after Compare read: the two objects and the results before them.
+struct StageInputs {
+  const ObjectModel& orig;
+  const ObjectModel& patched;
+  const Correlation& correlation;
+  const Comparison& comparison;
+  const KpatchDirectives& directives;
+  const arch::Target& target;
+  const DiffOptions& opts;
+  // A patched symbol's name in reports and in the patch object: the original's when paired.
+  std::string displayName(uint32_t patchedSym) const {
+    uint32_t o = correlation.twinOfSym[patchedSym];
+    return std::string(o ? orig.sym(o).name : patched.sym(patchedSym).name);
+  }
+};
+
 // Include.cpp's result: what the patch object contains, indexed by the patched object's
 // symbols and sections.
 struct Inclusion {
   std::vector<bool> includedSym, includedSec;
   std::vector<std::vector<SpecialEntry>> specialEntries;  // per section kept entry by entry
   std::vector<std::string> includeReason;                 // per symbol
+  // Included functions the kernel redirects: changed (or their .cold piece did) and in the
+  // original; a .cold piece has no entry of its own and a new function nothing to redirect.
+  std::vector<bool> patchTarget;
+  std::vector<std::string> warnings;  // entry sizes that disagreed with the given ones
+
+  // The kept or dropped entry holding `offset` of section `s` (nullptr: none).
+  const SpecialEntry* entryAt(uint32_t s, uint64_t offset) const;
+  SpecialEntry* entryAt(uint32_t s, uint64_t offset);
+  bool inKeptEntry(uint32_t s, uint64_t offset) const {
+    const SpecialEntry* e = entryAt(s, offset);
+    return e && e->keep;
+  }
 };
+Inclusion include(const StageInputs& in);
+
+// Every refusal rule, in the order the report lists them. A rule may still drop a special
+// entry from the inclusion (a module-owned tracepoint key stays disabled) or add to a
+// function's reason; it never includes anything.
+std::vector<Refusal> checkRules(const StageInputs& in, Inclusion& inclusion);
+// Adds a refusal unless the same rule already refused the same name.
+void addRefusal(std::vector<Refusal>& refusals, std::string rule, std::string name, std::string reason);
 
 class Differ {
  public:
@@ -69,70 +118,30 @@ class Differ {
          const DiffOptions& opts);
   DiffResult run();
   void write(const std::string& path, const EmitOptions& emit) const;
-
-  // --- Include.cpp ---
-  void processKpatchSections();
-  void include();
-  void includeSymbol(uint32_t sym, const std::string& why);
-  void includeSection(uint32_t sec);
-  void filterSpecialSections();
-  void filterInLockstep(const elf::Section& sec);
-  bool keepAddressTableEntry(uint32_t sec, int64_t offset);
-  // Is section `s` of the patched object kept entry by entry (special sections, address
-  // tables), so that only what its kept entries refer to counts?
-  bool keptEntryByEntry(uint32_t s) const {
-    return patched.sections[s].kind == SectionKind::Special || patched.sections[s].addressTableEntrySize;
-  }
-  // --- Rules.cpp ---
-  void checkRules();
-  void checkFunction(uint32_t sym);
-  void checkChangedObject(uint32_t sym);
-  void checkChangedConstant(uint32_t sym, uint64_t origSize);
-  void checkUnknownSections();
-  void checkRuntimeConstants();
-  void checkRemovedStaticLocals();
-  void checkSectionGroups();
-  void checkModuleOwnedKeys();
-  bool keyIsModuleOwned(uint32_t key) const;
-  void checkTypeLayouts();
-  // The architecture's rule for patch targets that receive arguments in their caller's frame.
-  void checkStackArguments();
-  void refuse(std::string rule, std::string name, std::string reason);
-  void resolveExternals();
+  std::string displayName(uint32_t patchedSym) const { return inputs().displayName(patchedSym); }
+  // The kpatch callbacks: (kind, function), from each .kpatch.callbacks.<kind> entry.
+  std::vector<std::pair<std::string, std::string>> readCallbacks() const;
 
   const arch::Target& target;
   const DiffOptions opts;  // a copy: the result (and Emit) outlive the caller's options
   ObjectModel orig, patched;
 
-  Correlation correlation;  // Correlate.cpp
-  Comparison comparison;    // Compare.cpp; KPATCH_IGNORE_* then marks some the same
-  Inclusion inclusion;      // Include.cpp (Rules.cpp may still drop an entry)
-  std::set<uint32_t> ignoredFunctions, forcedFunctions;   // kpatch macros
-  std::set<uint32_t> ignoredSections;
-  std::vector<uint32_t> callbackSections;
-  std::vector<std::pair<std::string, std::string>> callbacks;  // (kind, function)
+  Correlation correlation;
+  Comparison comparison;  // with what the kpatch directives ignore marked the same
+  KpatchDirectives directives;
+  Inclusion inclusion;
   std::vector<Refusal> refusals;
-  std::vector<FunctionReport> functions;
   std::vector<ExternalSymbol> externals;
   std::map<uint32_t, size_t> externalIndex;  // patched symbol -> externals[]
 
+ private:
+  StageInputs inputs() const { return {orig, patched, correlation, comparison, directives, target, opts}; }
+  void resolveExternals();
+  ExternalSymbol externalFor(uint32_t sym);
+  std::vector<FunctionReport> reportFunctions();
   // Positions of same-named symbols in the symbols file (vmlinux: built once, on first use).
   const relocs::SymbolPositions& positions();
   std::optional<relocs::SymbolPositions> positions_;
-
-
-  // The kept/dropped entry holding `offset` of special section `s` (nullptr: none).
-  const SpecialEntry* entryAt(uint32_t s, uint64_t offset) const;
-  SpecialEntry* entryAt(uint32_t s, uint64_t offset);
-  bool inKeptEntry(uint32_t s, uint64_t offset) const {
-    const SpecialEntry* e = entryAt(s, offset);
-    return e && e->keep;
-  }
-  unsigned entrySize(const arch::SpecialSection& s) const;
-  unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
-  std::vector<std::string> warnings;
-  std::string displayName(uint32_t patchedSym) const;  // the original's name when paired
-  bool isPatchTarget(uint32_t sym) const;
 };
 
 }  // namespace lpb::differ

@@ -36,7 +36,7 @@ class EntryLayout {
  public:
   explicit EntryLayout(const Differ& d) : d_(d), keptBefore_(d.patched.elf.sections.size()) {
     for (uint32_t s = 1; s < keptBefore_.size(); ++s) {
-      if (!d.keptEntryByEntry(s)) continue;
+      if (!d.patched.keptEntryByEntry(s)) continue;
       uint64_t at = 0;
       for (const auto& e : d.inclusion.specialEntries[s]) {
         keptBefore_[s].push_back(at);
@@ -45,8 +45,8 @@ class EntryLayout {
     }
   }
   std::optional<uint64_t> operator()(uint32_t s, uint64_t off) const {
-    if (!d_.keptEntryByEntry(s)) return off;
-    const SpecialEntry* e = d_.entryAt(s, off);
+    if (!d_.patched.keptEntryByEntry(s)) return off;
+    const SpecialEntry* e = d_.inclusion.entryAt(s, off);
     if (!e || !e->keep) return std::nullopt;
     return keptBefore_[s][static_cast<size_t>(e - d_.inclusion.specialEntries[s].data())] + off - e->begin;
   }
@@ -108,7 +108,7 @@ void Emitter::addSections() {
     o.flags = src.flags & ~uint64_t(SHF_GROUP);
     o.addralign = src.addralign;
     o.entsize = src.entsize;
-    if (d_.keptEntryByEntry(s)) {
+    if (d_.patched.keptEntryByEntry(s)) {
       uint64_t kept = 0;
       for (const auto& e : d_.inclusion.specialEntries[s])
         if (e.keep) {
@@ -191,9 +191,9 @@ void Emitter::addSymbols() {
 void Emitter::addAliases() {
   if (emit_.aliasPrefix.empty()) return;
   std::set<std::string> wanted;
-  for (const auto& f : d_.functions)
-    if (f.patchTarget) wanted.insert(f.name);
-  for (const auto& cb : d_.callbacks) wanted.insert(cb.second);
+  for (uint32_t p = 1; p < pe_.symbols.size(); ++p)
+    if (d_.inclusion.patchTarget[p]) wanted.insert(d_.displayName(p));
+  for (const auto& cb : d_.readCallbacks()) wanted.insert(cb.second);
   for (const auto& y : pe_.symbols)
     if (outSym_[y.index] && y.type == STT_FUNC && wanted.count(d_.displayName(y.index)))
       w_.addSymbol({aliasName(emit_.aliasPrefix, d_.displayName(y.index)), *remap_(y.shndx, y.value), y.size, STT_FUNC,
@@ -235,7 +235,7 @@ elf::OutReloc Emitter::outReloc(const elf::Section& src, const elf::Reloc& r, ui
   if (r.sym == 0) return out;  // no symbol (R_PPC64_ENTRY, R_LARCH_RELAX...): an annotation, kept as it is
   if (!sectionRelative && outSym_[r.sym]) {
     out.sym = outSym_[r.sym];
-  } else if (intoKeptSection && !d_.keptEntryByEntry(rs.shndx)) {
+  } else if (intoKeptSection && !d_.patched.keptEntryByEntry(rs.shndx)) {
     out.sym = secSym_[rs.shndx];
     out.addend = r.addend + static_cast<int64_t>(rs.value);
   } else if (auto into = intoKeptSection ? remap_(rs.shndx, rs.value + static_cast<uint64_t>(r.addend)) : std::nullopt) {

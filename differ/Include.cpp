@@ -17,20 +17,45 @@
 namespace lpb::differ {
 
 namespace {
-constexpr std::string_view kCallbackPrefix = ".kpatch.callbacks.";
-}
 
-unsigned Differ::entrySize(const arch::SpecialSection& s) const {
+// Grows an Inclusion from the seeds to its closure (include() below).
+class Includer {
+ public:
+  explicit Includer(const StageInputs& in)
+      : in(in), patched(in.patched), comparison(in.comparison), target(in.target), opts(in.opts) {}
+  Inclusion run();
+
+ private:
+  void seed();
+  bool scanReferences(std::vector<bool>& scanned);
+  void followReference(const elf::Section& sec, const elf::Reloc& r, std::vector<bool>& scanned);
+  bool filterSpecialSectionsAgain(std::vector<bool>& scanned);
+  void includeSymbol(uint32_t sym, const std::string& why);
+  void includeSection(uint32_t sec) { inc.includedSec[sec] = true; }
+  void filterSpecialSections();
+  void filterInLockstep(const elf::Section& sec);
+  bool keepAddressTableEntry(uint32_t sec, int64_t offset);
+  void markPatchTargets();
+  bool isPatchTarget(uint32_t sym) const;
+  unsigned entrySize(const arch::SpecialSection& s) const;
+  unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
+
+  const StageInputs& in;
+  const ObjectModel& patched;
+  const Comparison& comparison;
+  const arch::Target& target;
+  const DiffOptions& opts;
+  Inclusion inc;
+};
+
+}  // namespace
+
+unsigned Includer::entrySize(const arch::SpecialSection& s) const {
   if (s.kind != arch::EntryKind::None) {
     auto it = opts.structSizes.find(s.kind);
     if (it != opts.structSizes.end()) return it->second;
   }
   return s.kind == arch::EntryKind::None ? s.entrySize : target.defaultEntrySize(s.kind);
-}
-
-std::string Differ::displayName(uint32_t p) const {
-  uint32_t o = correlation.twinOfSym[p];
-  return std::string(o ? orig.sym(o).name : patched.sym(p).name);
 }
 
 namespace {
@@ -64,7 +89,7 @@ bool relocPatternFits(const elf::Section& sec, uint64_t n, double minFull) {
 // The entry size of a special section: the given or default struct size when the
 // relocations agree with it, else the size they show (old kernels and mixed corpora
 // disagree with a single table of sizes); an error when neither fits.
-unsigned Differ::checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& sp) {
+unsigned Includer::checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& sp) {
   unsigned n = entrySize(sp);
   if (sec.relocs.empty() || relocPatternFits(sec, n, 0.5)) {
     if (n == 0) throw elf::InputError(patched.elf.path, fmt::format("no entry size known for {}; pass --struct-size {}=BYTES",
@@ -73,7 +98,7 @@ unsigned Differ::checkedEntrySize(const elf::Section& sec, const arch::SpecialSe
   }
   for (unsigned guess = 4; guess <= 64; guess += 2)
     if (relocPatternFits(sec, guess, 0.9)) {
-      warnings.push_back(fmt::format("{}: {} entries are {} bytes, not {} (--struct-size {}); using {}", patched.elf.path,
+      inc.warnings.push_back(fmt::format("{}: {} entries are {} bytes, not {} (--struct-size {}); using {}", patched.elf.path,
                                      sec.name, guess, n, arch::entryKindName(sp.kind), guess));
       return guess;
     }
@@ -93,62 +118,22 @@ size_t entryIndex(const std::vector<SpecialEntry>& v, uint64_t offset) {
 
 }  // namespace
 
-const SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) const {
-  const auto& v = inclusion.specialEntries[s];
+const SpecialEntry* Inclusion::entryAt(uint32_t s, uint64_t offset) const {
+  const auto& v = specialEntries[s];
   size_t i = entryIndex(v, offset);
   return i < v.size() ? &v[i] : nullptr;
 }
 
-SpecialEntry* Differ::entryAt(uint32_t s, uint64_t offset) {
-  auto& v = inclusion.specialEntries[s];
+SpecialEntry* Inclusion::entryAt(uint32_t s, uint64_t offset) {
+  auto& v = specialEntries[s];
   size_t i = entryIndex(v, offset);
   return i < v.size() ? &v[i] : nullptr;
 }
 
-void Differ::processKpatchSections() {
-  // kpatch-build's macros (kpatch-macros.h) put pointers into these sections; patches
-  // written for it keep their meaning here.
-  for (const auto& sec : patched.elf.sections) {
-    if (patched.sections[sec.index].kind != SectionKind::KpatchMeta) continue;
-    std::string_view n = sec.name;
-    if (n == ".kpatch.ignore.functions" || n == ".kpatch.force") {
-      for (const auto& r : sec.relocs) {
-        uint32_t fn = patched.resolve(sec, r).sym;
-        if (!patched.symbols[fn].isFunction) continue;
-        (n == ".kpatch.force" ? forcedFunctions : ignoredFunctions).insert(fn);
-      }
-    } else if (n == ".kpatch.ignore.sections") {
-      for (const auto& r : sec.relocs) {
-        RelocTarget t = patched.resolve(sec, r);
-        const elf::Symbol& s = patched.sym(t.sym);
-        if (!s.isDefined()) continue;
-        int64_t at = t.anonymous() ? patched.exactOffset(sec, r) : t.offset + int64_t(s.value);
-        std::string_view want = patched.stringAt(s.shndx, at);
-        for (const auto& other : patched.elf.sections)
-          if (other.name == want) ignoredSections.insert(other.index);
-      }
-    } else if (n.starts_with(kCallbackPrefix)) {
-      callbackSections.push_back(sec.index);
-    }
-  }
-  // Ignored functions (and their families) and sections count as unchanged.
-  for (uint32_t fn : std::set<uint32_t>(ignoredFunctions)) {
-    comparison.symStatus[fn] = Status::Same;
-    for (uint32_t c : patched.symbols[fn].children) comparison.symStatus[c] = Status::Same;
-    comparison.secStatus[patched.sym(fn).shndx] = Status::Same;
-  }
-  for (uint32_t s : ignoredSections) {
-    comparison.secStatus[s] = Status::Same;
-    for (uint32_t o : patched.sections[s].objects) comparison.symStatus[o] = Status::Same;
-  }
-}
-
-void Differ::includeSection(uint32_t sec) { inclusion.includedSec[sec] = true; }
-
-void Differ::includeSymbol(uint32_t sym, const std::string& why) {
-  if (inclusion.includedSym[sym]) return;
-  inclusion.includedSym[sym] = true;
-  if (inclusion.includeReason[sym].empty()) inclusion.includeReason[sym] = why;
+void Includer::includeSymbol(uint32_t sym, const std::string& why) {
+  if (inc.includedSym[sym]) return;
+  inc.includedSym[sym] = true;
+  if (inc.includeReason[sym].empty()) inc.includeReason[sym] = why;
   const elf::Symbol& s = patched.sym(sym);
   if (s.isDefined()) includeSection(s.shndx);
   const SymbolInfo& info = patched.symbols[sym];
@@ -163,119 +148,154 @@ void Differ::includeSymbol(uint32_t sym, const std::string& why) {
       if (patched.symbols[o].isPrefix && patched.symbols[o].prefixOf == sym) includeSymbol(o, "padding of an included function");
 }
 
-void Differ::include() {
-  const size_t nP = patched.elf.symbols.size();
-  inclusion.includedSym.assign(nP, false);
-  inclusion.includedSec.assign(patched.elf.sections.size(), false);
-  inclusion.includeReason.assign(nP, {});
-  inclusion.specialEntries.assign(patched.elf.sections.size(), {});
+Inclusion include(const StageInputs& in) { return Includer(in).run(); }
 
-  for (uint32_t p = 1; p < nP; ++p) {
+Inclusion Includer::run() {
+  const size_t nP = patched.elf.symbols.size();
+  inc.includedSym.assign(nP, false);
+  inc.includedSec.assign(patched.elf.sections.size(), false);
+  inc.includeReason.assign(nP, {});
+  inc.specialEntries.assign(patched.elf.sections.size(), {});
+  seed();
+  // Closure over references, then special-section entries, until nothing is added.
+  std::vector<bool> scanned(patched.elf.sections.size(), false);
+  for (bool grew = true; grew;) {
+    grew = scanReferences(scanned);
+    grew |= filterSpecialSectionsAgain(scanned);
+  }
+  markPatchTargets();
+  return std::move(inc);
+}
+
+// The seeds: changed and new functions (__init code is refused, not included), and the
+// kpatch callbacks with their functions.
+void Includer::seed() {
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined() || ignoredFunctions.count(p)) continue;
-    SectionKind k = patched.kindOfSymbol(p);
-    if (k != SectionKind::Text) continue;  // __init code is refused, not included
+    if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined() || in.directives.ignoredFunctions.count(p))
+      continue;
+    if (patched.kindOfSymbol(p) != SectionKind::Text) continue;
     if (comparison.symStatus[p] == Status::Changed) includeSymbol(p, "changed: " + comparison.changeReason[p]);
     else if (comparison.symStatus[p] == Status::New) includeSymbol(p, "new");
   }
-  for (uint32_t s : callbackSections) {
+  for (uint32_t s : in.directives.callbackSections) {
     includeSection(s);
     for (const auto& r : patched.sec(s).relocs) {
       uint32_t t = patched.resolve(patched.sec(s), r).sym;
       if (patched.symbols[t].isFunction) includeSymbol(t, "livepatch callback");
     }
   }
+}
 
-  // Closure over references, then special-section entries, until nothing is added.
-  std::vector<bool> scanned(patched.elf.sections.size(), false);
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
-      if (!inclusion.includedSec[s] || scanned[s]) continue;
-      scanned[s] = true;
-      grew = true;
-      const elf::Section& sec = patched.sec(s);
-      bool byEntry = keptEntryByEntry(s);
-      for (const auto& r : sec.relocs) {
-        if (byEntry && !inKeptEntry(s, r.offset)) continue;  // only kept entries count
-        RelocTarget t = patched.resolve(sec, r);
-        const elf::Symbol& ts = patched.sym(t.sym);
-        if (!ts.isDefined()) continue;  // stays a reference
-        const SectionInfo& tsec = patched.sections[ts.shndx];
-        const SymbolInfo& ti = patched.symbols[t.sym];
-        if (t.anonymous()) {
-          // An address table (.toc) gives the entry used; other anonymous pieces (strings,
-          // constants, alternative code) come along whole.
-          if (tsec.addressTableEntrySize) {
-            if (keepAddressTableEntry(t.section, t.offset)) scanned[t.section] = false;
-          } else if (tsec.kind == SectionKind::Strings || tsec.kind == SectionKind::ReadOnly ||
-                     tsec.kind == SectionKind::CodeIsland || tsec.kind == SectionKind::Data) {
-            includeSection(t.section);
-          }
-          continue;
-        }
-        if (ti.isFunction) {
-          if (comparison.symStatus[t.sym] == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
-          else if (!inclusion.includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
-            includeSymbol(t.sym, "called without a way back to the kernel's copy (see the architecture)");
-        } else if (ti.isObject) {
-          bool readOnly = tsec.kind == SectionKind::ReadOnly;
-          if (comparison.symStatus[t.sym] == Status::New && tsec.kind != SectionKind::Special)
-            includeSymbol(t.sym, "new data used by included code");
-          else if (comparison.symStatus[t.sym] == Status::New)
-            includeSymbol(t.sym, "descriptor used by included code");
-          else if (comparison.symStatus[t.sym] == Status::Changed && readOnly)
-            includeSymbol(t.sym, "changed constant used by included code");
-        }
-      }
-    }
-    grew |= [&] {
-      size_t before = 0, after = 0;
-      for (auto& v : inclusion.specialEntries)
-        for (auto& e : v) before += e.keep;
-      filterSpecialSections();
-      for (auto& v : inclusion.specialEntries)
-        for (auto& e : v) after += e.keep;
-      if (after != before)
-        for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
-          if (patched.sections[s].kind == SectionKind::Special) scanned[s] = false;
-      return after != before;
-    }();
+// Follows the references of every included section not scanned yet; true if there was one.
+bool Includer::scanReferences(std::vector<bool>& scanned) {
+  bool grew = false;
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
+    if (!inc.includedSec[s] || scanned[s]) continue;
+    scanned[s] = true;
+    grew = true;
+    const elf::Section& sec = patched.sec(s);
+    bool byEntry = patched.keptEntryByEntry(s);
+    for (const auto& r : sec.relocs)
+      if (!byEntry || inc.inKeptEntry(s, r.offset)) followReference(sec, r, scanned);  // only kept entries count
   }
+  return grew;
+}
+
+// What one reference of included code or data brings along; the rest stays a reference.
+void Includer::followReference(const elf::Section& sec, const elf::Reloc& r, std::vector<bool>& scanned) {
+  RelocTarget t = patched.resolve(sec, r);
+  const elf::Symbol& ts = patched.sym(t.sym);
+  if (!ts.isDefined()) return;
+  const SectionInfo& tsec = patched.sections[ts.shndx];
+  const SymbolInfo& ti = patched.symbols[t.sym];
+  if (t.anonymous()) {
+    // An address table (.toc) gives the entry used; other anonymous pieces (strings,
+    // constants, alternative code) come along whole.
+    if (tsec.addressTableEntrySize) {
+      if (keepAddressTableEntry(t.section, t.offset)) scanned[t.section] = false;
+    } else if (tsec.kind == SectionKind::Strings || tsec.kind == SectionKind::ReadOnly ||
+               tsec.kind == SectionKind::CodeIsland || tsec.kind == SectionKind::Data) {
+      includeSection(t.section);
+    }
+    return;
+  }
+  Status status = comparison.symStatus[t.sym];
+  if (ti.isFunction) {
+    if (status == Status::New && tsec.kind == SectionKind::Text) includeSymbol(t.sym, "new");
+    else if (!inc.includedSym[t.sym] && tsec.kind == SectionKind::Text && target.callMustStayLocal(sec, r))
+      includeSymbol(t.sym, "called without a way back to the kernel's copy (see the architecture)");
+  } else if (ti.isObject) {
+    if (status == Status::New && tsec.kind != SectionKind::Special) includeSymbol(t.sym, "new data used by included code");
+    else if (status == Status::New) includeSymbol(t.sym, "descriptor used by included code");
+    else if (status == Status::Changed && tsec.kind == SectionKind::ReadOnly)
+      includeSymbol(t.sym, "changed constant used by included code");
+  }
+}
+
+// Filters the special sections again; when an entry was added, they are scanned again.
+bool Includer::filterSpecialSectionsAgain(std::vector<bool>& scanned) {
+  auto kept = [&] {
+    size_t n = 0;
+    for (auto& v : inc.specialEntries)
+      for (auto& e : v) n += e.keep;
+    return n;
+  };
+  size_t before = kept();
+  filterSpecialSections();
+  if (kept() == before) return false;
+  for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
+    if (patched.sections[s].kind == SectionKind::Special) scanned[s] = false;
+  return true;
+}
+
+void Includer::markPatchTargets() {
+  inc.patchTarget.assign(patched.elf.symbols.size(), false);
+  for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) inc.patchTarget[p] = isPatchTarget(p);
+}
+
+bool Includer::isPatchTarget(uint32_t p) const {
+  const SymbolInfo& info = patched.symbols[p];
+  if (!info.isFunction || info.isColdPiece || !in.correlation.twinOfSym[p] || !inc.includedSym[p] ||
+      patched.kindOfSymbol(p) != SectionKind::Text)
+    return false;
+  bool changed = comparison.symStatus[p] == Status::Changed;
+  for (uint32_t c : info.children) changed |= patched.symbols[c].isColdPiece && comparison.symStatus[c] != Status::Same;
+  return changed;
 }
 
 // Keeps the entry of address table `s` holding `offset` (every entry, if none holds it);
 // true when that is new, so that what the entry refers to joins the closure.
-bool Differ::keepAddressTableEntry(uint32_t s, int64_t offset) {
-  auto& entries = inclusion.specialEntries[s];
+bool Includer::keepAddressTableEntry(uint32_t s, int64_t offset) {
+  auto& entries = inc.specialEntries[s];
   const elf::Section& sec = patched.sec(s);
   if (entries.empty()) {
     unsigned n = patched.sections[s].addressTableEntrySize;
     for (uint64_t off = 0; off < sec.size; off += n) entries.push_back({off, std::min<uint64_t>(off + n, sec.size), false});
   }
   includeSection(s);
-  SpecialEntry* e = offset >= 0 ? entryAt(s, uint64_t(offset)) : nullptr;
+  SpecialEntry* e = offset >= 0 ? inc.entryAt(s, uint64_t(offset)) : nullptr;
   bool added = false;
   for (auto& each : entries)
     if ((!e || &each == e) && !each.keep) added = each.keep = true;
   return added;
 }
 
-void Differ::filterSpecialSections() {
+void Includer::filterSpecialSections() {
   auto codeIncluded = [&](const elf::Section& sec, const elf::Reloc& r) {
     RelocTarget t = patched.resolve(sec, r);
     const elf::Symbol& s = patched.sym(t.sym);
     if (!s.isDefined()) return false;
-    if (patched.symbols[t.sym].isFunction) return bool(inclusion.includedSym[t.sym]);
-    return t.anonymous() && patched.sections[t.section].kind == SectionKind::Text && inclusion.includedSec[t.section];
+    if (patched.symbols[t.sym].isFunction) return bool(inc.includedSym[t.sym]);
+    return t.anonymous() && patched.sections[t.section].kind == SectionKind::Text && inc.includedSec[t.section];
   };
   using Policy = arch::SpecialSection::Policy;
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
-    if (info.kind != SectionKind::Special || ignoredSections.count(sec.index)) continue;
+    if (info.kind != SectionKind::Special || in.directives.ignoredSections.count(sec.index)) continue;
     const arch::SpecialSection& sp = *info.special;
     if (sp.policy == Policy::Drop || sp.policy == Policy::ParallelTo) continue;
-    auto& entries = inclusion.specialEntries[sec.index];
+    auto& entries = inc.specialEntries[sec.index];
     if (entries.empty()) {
       if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode || entrySize(sp) == 0) {
         for (uint32_t o : info.objects)
@@ -289,12 +309,12 @@ void Differ::filterSpecialSections() {
     if (sp.policy == Policy::KeepEntriesReferencedByIncludedCode) {
       for (auto& e : entries) {
         uint32_t o = patched.symbolCovering(sec.index, int64_t(e.begin));
-        e.keep = e.keep || (o && inclusion.includedSym[o]);
+        e.keep = e.keep || (o && inc.includedSym[o]);
         any |= e.keep;
       }
     } else {
       for (const auto& r : sec.relocs) {
-        SpecialEntry* e = entryAt(sec.index, r.offset);
+        SpecialEntry* e = inc.entryAt(sec.index, r.offset);
         if (e && !e->keep && codeIncluded(sec, r)) e->keep = true;
       }
       for (const auto& e : entries) any |= e.keep;
@@ -309,18 +329,18 @@ void Differ::filterSpecialSections() {
 
 // A section with one entry per entry of its leader, in the same order (.orc_unwind holds
 // one struct orc_entry per .orc_unwind_ip address): it keeps what the leader keeps.
-void Differ::filterInLockstep(const elf::Section& sec) {
+void Includer::filterInLockstep(const elf::Section& sec) {
   const arch::SpecialSection& sp = *patched.sections[sec.index].special;
   const elf::Section* leader = patched.elf.findSection(sp.parallelTo);
   if (!leader) return;  // nothing it could describe
-  const auto& leaderEntries = inclusion.specialEntries[leader->index];
+  const auto& leaderEntries = inc.specialEntries[leader->index];
   unsigned n = entrySize(sp);
   if (n == 0 || sec.size != leaderEntries.size() * n)
     throw elf::InputError(patched.elf.path, fmt::format("{} has {} bytes for {} {} entries; pass --struct-size {}=BYTES "
                                                         "for this kernel",
                                                         sec.name, sec.size, leaderEntries.size(), sp.parallelTo,
                                                         arch::entryKindName(sp.kind)));
-  auto& entries = inclusion.specialEntries[sec.index];
+  auto& entries = inc.specialEntries[sec.index];
   entries.clear();
   bool any = false;
   for (size_t i = 0; i < leaderEntries.size(); ++i) {

@@ -97,6 +97,11 @@ class ObjectModel {
   // Code islands (.altinstr_aux, .fixup...) hold one piece per use site, with no symbols:
   // the piece a reference lands in runs from there to the next place referenced.
   std::pair<int64_t, int64_t> islandPiece(uint32_t section, int64_t offset) const;
+  // Is section `s` kept entry by entry (special sections, address tables), so that only
+  // what its kept entries refer to counts?
+  bool keptEntryByEntry(uint32_t s) const {
+    return sections[s].kind == SectionKind::Special || sections[s].addressTableEntrySize;
+  }
 
  private:
   void classifySections();

@@ -14,7 +14,7 @@
 
 namespace lpb::differ {
 
-void Differ::refuse(std::string rule, std::string name, std::string reason) {
+void addRefusal(std::vector<Refusal>& refusals, std::string rule, std::string name, std::string reason) {
   for (const auto& r : refusals)
     if (r.rule == rule && r.name == name) return;
   refusals.push_back(Refusal{std::move(rule), std::move(name), std::move(reason)});
@@ -22,8 +22,45 @@ void Differ::refuse(std::string rule, std::string name, std::string reason) {
 
 namespace {
 
+// The rules, each a check... function over the stages' results (checkRules() below).
+class RuleChecker {
+ public:
+  RuleChecker(const StageInputs& in, Inclusion& inclusion)
+      : in(in), orig(in.orig), patched(in.patched), correlation(in.correlation), comparison(in.comparison),
+        target(in.target), opts(in.opts), inclusion(inclusion) {}
+  std::vector<Refusal> run();
+
+ private:
+  void checkFunction(uint32_t sym);
+  void checkChangedObject(uint32_t sym);
+  void checkChangedConstant(uint32_t sym, uint64_t origSize);
+  void checkUnknownSections();
+  void checkRuntimeConstants();
+  void checkRemovedStaticLocals();
+  void checkSectionGroups();
+  void checkModuleOwnedKeys();
+  bool keyIsModuleOwned(uint32_t key) const;
+  void checkTypeLayouts();
+  // The architecture's rule for patch targets that receive arguments in their caller's frame.
+  void checkStackArguments();
+  void refuse(std::string rule, std::string name, std::string reason) {
+    addRefusal(refusals, std::move(rule), std::move(name), std::move(reason));
+  }
+  std::string displayName(uint32_t p) const { return in.displayName(p); }
+
+  const StageInputs& in;
+  const ObjectModel& orig;
+  const ObjectModel& patched;
+  const Correlation& correlation;
+  const Comparison& comparison;
+  const arch::Target& target;
+  const DiffOptions& opts;
+  Inclusion& inclusion;
+  std::vector<Refusal> refusals;
+};
+
 // Does the original function have an ftrace location the kernel can redirect?
-bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
+bool hasFtraceEntry(const ObjectModel& m, const arch::Target& t, uint32_t fn) {
   const elf::Symbol& f = m.sym(fn);
   auto [lo, hi] = t.ftraceWindow(f);
   auto inWindow = [&](const RelocTarget& rt) {
@@ -55,11 +92,11 @@ bool hasFtraceEntry(ObjectModel& m, const arch::Target& t, uint32_t fn) {
 // architectures that path moves the stack pointer, and a replacement that reads arguments
 // from its caller's frame would read the wrong ones (Target::checkStackArguments). The
 // parameters come from the patched object's DWARF.
-void Differ::checkStackArguments() {
+void RuleChecker::checkStackArguments() {
   if (!target.hasStackArgumentRule() || opts.kernelSourceDir.empty()) return;
   std::map<uint32_t, std::string> targets;  // symbol -> its name in the source
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p)
-    if (isPatchTarget(p)) {
+    if (inclusion.patchTarget[p]) {
       std::string name = displayName(p);
       targets[p] = name.substr(0, name.find('.'));  // foo.isra.0 is foo in the DWARF
     }
@@ -93,13 +130,14 @@ void Differ::checkStackArguments() {
   }
 }
 
-// Every refusal rule, in the order the report lists them.
-void Differ::checkRules() {
+std::vector<Refusal> checkRules(const StageInputs& in, Inclusion& inclusion) { return RuleChecker(in, inclusion).run(); }
+
+std::vector<Refusal> RuleChecker::run() {
   if (opts.compareTypeLayouts) checkTypeLayouts();
   checkStackArguments();
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    if (!patched.sym(p).isDefined() || info.isPrefix || ignoredFunctions.count(p)) continue;
+    if (!patched.sym(p).isDefined() || info.isPrefix || in.directives.ignoredFunctions.count(p)) continue;
     if (info.isFunction) checkFunction(p);
     else if (info.isObject && !info.isSpecialStatic && comparison.symStatus[p] == Status::Changed) checkChangedObject(p);
   }
@@ -108,10 +146,11 @@ void Differ::checkRules() {
   checkRemovedStaticLocals();
   checkSectionGroups();
   checkModuleOwnedKeys();
+  return std::move(refusals);
 }
 
 // A changed __init function; an included function's ftrace entry and calls out.
-void Differ::checkFunction(uint32_t p) {
+void RuleChecker::checkFunction(uint32_t p) {
   const elf::Symbol& ps = patched.sym(p);
   SectionKind kind = patched.kindOfSymbol(p);
   std::string name = displayName(p);
@@ -121,7 +160,7 @@ void Differ::checkFunction(uint32_t p) {
            "move the fix into code that runs later, or use a post-patch callback");
   if (!inclusion.includedSym[p] || kind != SectionKind::Text) return;
   // A changed function the kernel must redirect needs its ftrace entry in the running code.
-  if (isPatchTarget(p) && !hasFtraceEntry(orig, target, correlation.twinOfSym[p]))
+  if (inclusion.patchTarget[p] && !hasFtraceEntry(orig, target, correlation.twinOfSym[p]))
     refuse("no-ftrace-entry", name,
            fmt::format("the running function has no ftrace entry ({}), so the kernel cannot redirect it "
                        "(notrace, noinstr or inline-only); patch its callers instead",
@@ -142,7 +181,7 @@ void Differ::checkFunction(uint32_t p) {
 }
 
 // An existing data object whose contents or size changed.
-void Differ::checkChangedObject(uint32_t p) {
+void RuleChecker::checkChangedObject(uint32_t p) {
   const elf::Symbol& ps = patched.sym(p);
   std::string name = displayName(p);
   uint32_t o = correlation.twinOfSym[p];
@@ -175,7 +214,7 @@ void Differ::checkChangedObject(uint32_t p) {
 
 // A changed constant is copied into the patch, which is right only if every user is
 // patched too. `origSize`: its size in the original.
-void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
+void RuleChecker::checkChangedConstant(uint32_t p, uint64_t origSize) {
   const elf::Symbol& ps = patched.sym(p);
   std::vector<std::string> stale;
   for (uint32_t u = 1; u < patched.elf.symbols.size(); ++u)
@@ -192,10 +231,10 @@ void Differ::checkChangedConstant(uint32_t p, uint64_t origSize) {
 }
 
 // Anonymous content of unknown sections.
-void Differ::checkUnknownSections() {
+void RuleChecker::checkUnknownSections() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (patched.sections[s].kind == SectionKind::Unknown && !patched.sections[s].primary &&
-        comparison.secStatus[s] != Status::Same && !ignoredSections.count(s) && patched.sec(s).size)
+        comparison.secStatus[s] != Status::Same && !in.directives.ignoredSections.count(s) && patched.sec(s).size)
       refuse("unknown-section", std::string(patched.sec(s).name),
              "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
 }
@@ -203,7 +242,7 @@ void Differ::checkUnknownSections() {
 // Sections listing instructions the kernel rewrites at boot, in vmlinux only
 // (Target::isRuntimeConstantSection): a module copy of such code would run with the
 // placeholder, even when the section itself did not change.
-void Differ::checkRuntimeConstants() {
+void RuleChecker::checkRuntimeConstants() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s) {
     const elf::Section& sec = patched.sec(s);
     if (!target.isRuntimeConstantSection(sec.name)) continue;
@@ -220,7 +259,7 @@ void Differ::checkRuntimeConstants() {
 }
 
 // Static locals the original function used and the patched one dropped.
-void Differ::checkRemovedStaticLocals() {
+void RuleChecker::checkRemovedStaticLocals() {
   for (uint32_t o = 1; o < orig.elf.symbols.size(); ++o) {
     uint32_t p = correlation.twinOfSymOrig[o];
     if (!p || !orig.symbols[o].isFunction || comparison.symStatus[p] != Status::Changed) continue;
@@ -239,7 +278,7 @@ void Differ::checkRemovedStaticLocals() {
 }
 
 // Section groups (COMDAT) are all-or-nothing at link time; a patch cannot change one member.
-void Differ::checkSectionGroups() {
+void RuleChecker::checkSectionGroups() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (inclusion.includedSec[s] && patched.sec(s).group && comparison.secStatus[s] != Status::Same)
       refuse("changed-group", std::string(patched.sec(s).name),
@@ -248,7 +287,7 @@ void Differ::checkSectionGroups() {
 
 // Is the static key or static call `key` defined by a module (this unit's, or another
 // than vmlinux)?
-bool Differ::keyIsModuleOwned(uint32_t key) const {
+bool RuleChecker::keyIsModuleOwned(uint32_t key) const {
   const elf::Symbol& k = patched.sym(key);
   if (k.isDefined()) return !opts.module.empty();
   if (opts.symbols && opts.symbols->fileType != ET_REL) {
@@ -261,7 +300,7 @@ bool Differ::keyIsModuleOwned(uint32_t key) const {
 
 // Static keys and static calls owned by a module: the livepatch module may load before
 // that module, and the kernel resolves jump and static-call entries at load time.
-void Differ::checkModuleOwnedKeys() {
+void RuleChecker::checkModuleOwnedKeys() {
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
     if (info.kind != SectionKind::Special || !arch::entryEndsWithKey(info.special->kind) || !inclusion.includedSec[sec.index])
@@ -299,7 +338,7 @@ void Differ::checkModuleOwnedKeys() {
 // reading it. The DWARF of the unit, built both ways, shows it exactly. An enumerator
 // whose value moves (a value inserted in the middle) breaks unchanged code the same way;
 // values appended at the end do not.
-void Differ::checkTypeLayouts() {
+void RuleChecker::checkTypeLayouts() {
   std::map<std::string, std::string> before = elf::typeLayouts(orig.elf.path);
   std::map<std::string, std::string> after = elf::typeLayouts(patched.elf.path);
   auto fields = [](const std::string& layout) {
