@@ -29,6 +29,7 @@ int runCheck(const CheckArgs& a) {
     opts.deep = a.deep;
     opts.dataDir = dataDir();
     opts.cacheRoot = cacheRoot();
+    opts.workRoot = workRoot();
     preflight::CheckReport r = preflight::check(opts);
 
     // Everything is decided before anything is printed: bad input leaves no partial report.

@@ -41,6 +41,22 @@ void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marke
   }
 }
 
+WorkDir::WorkDir(const std::string& root, const std::string& name) {
+  if (root.empty()) throw elf::InputError("work directory", "no work root given");
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  removeEntriesOfDeadProcesses(root, "-");  // <name>-<pid> of killed runs
+  path_ = root + "/" + name + "-" + std::to_string(::getpid());
+  std::filesystem::remove_all(path_, ec);
+  if (!std::filesystem::create_directory(path_, ec) || ec)
+    throw elf::InputError(root, "cannot create a work directory: " + (ec ? ec.message() : std::string("exists")));
+}
+
+WorkDir::~WorkDir() {
+  std::error_code ec;
+  if (!keep_) std::filesystem::remove_all(path_, ec);
+}
+
 FileLock::FileLock(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw elf::InputError(path, "cannot lock");

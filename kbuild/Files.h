@@ -23,6 +23,23 @@ using elf::writeFileAtomically;
 // scratch that killed lp-build runs leave behind.
 void removeEntriesOfDeadProcesses(const std::string& dir, std::string_view marker);
 
+// A run's scratch directory, <root>/<name>-<pid>, created empty and removed with the object
+// unless kept. `root` is lp-build's own work root (cli::workRoot), never a shared directory
+// such as /tmp: the scratch that killed runs left there is removed first.
+class WorkDir {
+ public:
+  WorkDir(const std::string& root, const std::string& name);  // throws elf::InputError naming root
+  ~WorkDir();
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
 // An exclusive flock on `path` (created if missing), held for the object's lifetime:
 // serialises lp-build processes over one cache entry. Throws elf::InputError when the
 // lock file cannot be opened or locked.

@@ -48,33 +48,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// <workRoot>/<name>-<pid>, removed when the build ends unless asked to keep it (or a failed
-// verification leaves its serial log there).
-class WorkDir {
- public:
-  WorkDir(const std::string& root, const std::string& name, bool keep, const BuildReport& report)
-      : keepRequested_(keep), report_(report) {
-    fs::create_directories(root);
-    kbuild::removeEntriesOfDeadProcesses(root, "-");  // <name>-<pid> of killed runs
-    path_ = fmt::format("{}/{}-{}", root, name, ::getpid());
-    fs::remove_all(path_);
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    if (keepRequested_) report_.say("work directory kept: " + path_);
-    else if (!leave_) fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const std::string& path() const { return path_; }
-  void leave() { leave_ = true; }
-
- private:
-  std::string path_;
-  bool keepRequested_, leave_ = false;
-  const BuildReport& report_;
-};
-
 // Signs the module in place with the tree's own sign-file, as `make modules_sign` would.
 void signModule(const kbuild::KernelTree& tree, const BuildRequest& req, const std::string& ko) {
   if (req.signKey.empty() != req.signCert.empty())
@@ -92,7 +65,14 @@ class Build {
  public:
   Build(const BuildRequest& req, BuildReport& report)
       : req_(req), report_(report), tree_(kbuild::KernelTree::open(req.tree)),
-        work_(req.workRoot, req.moduleName, req.keepWorkDir, report) {}
+        work_(req.workRoot, req.moduleName) {
+    if (req.keepWorkDir) work_.keep();
+  }
+  ~Build() {
+    if (req_.keepWorkDir) report_.say("work directory kept: " + work_.path());
+  }
+  Build(const Build&) = delete;
+  Build& operator=(const Build&) = delete;
   BuildStatus run();
 
  private:
@@ -111,7 +91,7 @@ class Build {
   const BuildRequest& req_;
   BuildReport& report_;
   kbuild::KernelTree tree_;
-  WorkDir work_;
+  kbuild::WorkDir work_;  // removed at the end unless kept (or a failed verification leaves its serial log)
   kbuild::CompileSettings compileSettings_;
   std::optional<elf::ElfObject> vmlinux_;
   kbuild::KernelProfile profile_;
@@ -321,7 +301,7 @@ BuildStatus Build::verify() {
   std::error_code ec;
   fs::remove(req_.output, ec);
   report_.json.erase("output");
-  work_.leave();  // it holds the log
+  work_.keep();  // it holds the log
   report_.refuse("verify-failed", req_.moduleName,
                  fmt::format("the module did not verify in QEMU (qemu-run status {}: {}); serial log {}", rc,
                              verifyFailure(rc), work_.path() + "/verify-serial.log"));

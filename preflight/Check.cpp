@@ -290,29 +290,6 @@ const arch::Target* checkTarget(const CheckOptions& opts, const kbuild::KernelTr
   return fs::exists(obj) ? arch::targetFor(elf::ElfObject::open(obj)) : nullptr;
 }
 
-// A fresh work directory under opts.workRoot (else /tmp), removed with the object.
-class CheckWorkDir {
- public:
-  explicit CheckWorkDir(const std::string& workRoot) {
-    std::string pattern = (workRoot.empty() ? std::string("/tmp") : workRoot) + "/lp-build-check-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data()))
-      throw elf::InputError(workRoot.empty() ? "/tmp" : workRoot, "cannot create a work directory");
-    path_ = buf.data();
-  }
-  ~CheckWorkDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  CheckWorkDir(const CheckWorkDir&) = delete;
-  CheckWorkDir& operator=(const CheckWorkDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 CheckReport check(const CheckOptions& opts) {
@@ -326,7 +303,7 @@ CheckReport check(const CheckOptions& opts) {
   s.target = checkTarget(opts, tree, toParse);
   report.arch = s.target ? std::string(s.target->name()) : "";
 
-  CheckWorkDir work(opts.workRoot);
+  kbuild::WorkDir work(opts.workRoot, "check");
   kbuild::ShadowTree shadow = kbuild::ShadowTree::create(tree, patches, work.path() + "/shadow");
   s.shadowRoot = shadow.root();
   report.treeSeconds = secondsSince(treeStart);

@@ -59,7 +59,7 @@ struct CheckOptions {
   std::string arch;         // --arch: the target for architecture rules (default: the tree's)
   bool deep = false;
   std::string helper;       // lpb-unit-model (default: beside the running executable)
-  std::string workRoot;     // where the shadow tree and objects go (default: $TMPDIR)
+  std::string workRoot;     // lp-build's work root (cli::workRoot): the run's shadow tree and objects go below
   // --deep compiles as `lp-build build` does: with lp-build's headers (<dataDir>/include),
   // the original-object cache and the kernel profile under cacheRoot ("": no cache, and the
   // profile is read again).
