@@ -59,7 +59,7 @@ DiffResult Differ::run() {
 
   DiffResult r;
   r.arch = std::string(target.name());
-  r.callbacks = readCallbacks();
+  for (const auto& cb : directives.callbacks) r.callbacks.emplace_back(cb.kind, displayName(cb.function));
   r.functions = reportFunctions();
   r.refusals = refusals;
   r.externals = externals;
@@ -71,19 +71,6 @@ DiffResult Differ::run() {
                   !directives.callbackSections.empty();
   r.verdict = !refusals.empty() ? Verdict::Refused : anything ? Verdict::Patchable : Verdict::NoChange;
   return r;
-}
-
-// Callbacks: each entry of a .kpatch.callbacks.<kind> section points at the function.
-std::vector<std::pair<std::string, std::string>> Differ::readCallbacks() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (uint32_t s : directives.callbackSections) {
-    std::string kind(patched.sec(s).name.substr(std::string_view(".kpatch.callbacks.").size()));
-    for (const auto& r : patched.sec(s).relocs) {
-      uint32_t t = patched.resolve(patched.sec(s), r).sym;
-      if (patched.symbols[t].isFunction) out.emplace_back(kind, displayName(t));
-    }
-  }
-  return out;
 }
 
 // The report, one line per included or refused function.

@@ -63,6 +63,11 @@ struct KpatchDirectives {
   std::set<uint32_t> ignoredFunctions, forcedFunctions;  // KPATCH_IGNORE_FUNCTION, KPATCH_FORCE_UNSAFE
   std::set<uint32_t> ignoredSections;                     // KPATCH_IGNORE_SECTION
   std::vector<uint32_t> callbackSections;                 // .kpatch.callbacks.<kind>
+  struct Callback {
+    std::string kind;   // pre_patch, post_patch, pre_unpatch, post_unpatch
+    uint32_t function;  // patched symbol
+  };
+  std::vector<Callback> callbacks;  // one per entry of the callback sections
 };
 KpatchDirectives readKpatchDirectives(const ObjectModel& patched);
 // Ignored functions (with their families) and sections count as unchanged.
@@ -119,8 +124,6 @@ class Differ {
   DiffResult run();
   void write(const std::string& path, const EmitOptions& emit) const;
   std::string displayName(uint32_t patchedSym) const { return inputs().displayName(patchedSym); }
-  // The kpatch callbacks: (kind, function), from each .kpatch.callbacks.<kind> entry.
-  std::vector<std::pair<std::string, std::string>> readCallbacks() const;
 
   const arch::Target& target;
   const DiffOptions opts;  // a copy: the result (and Emit) outlive the caller's options

@@ -193,7 +193,7 @@ void Emitter::addAliases() {
   std::set<std::string> wanted;
   for (uint32_t p = 1; p < pe_.symbols.size(); ++p)
     if (d_.inclusion.patchTarget[p]) wanted.insert(d_.displayName(p));
-  for (const auto& cb : d_.readCallbacks()) wanted.insert(cb.second);
+  for (const auto& cb : d_.directives.callbacks) wanted.insert(d_.displayName(cb.function));
   for (const auto& y : pe_.symbols)
     if (outSym_[y.index] && y.type == STT_FUNC && wanted.count(d_.displayName(y.index)))
       w_.addSymbol({aliasName(emit_.aliasPrefix, d_.displayName(y.index)), *remap_(y.shndx, y.value), y.size, STT_FUNC,

@@ -19,10 +19,9 @@ namespace lpb::differ {
 namespace {
 
 // Grows an Inclusion from the seeds to its closure (include() below).
-class Includer {
+class Includer : StageInputs {
  public:
-  explicit Includer(const StageInputs& in)
-      : in(in), patched(in.patched), comparison(in.comparison), target(in.target), opts(in.opts) {}
+  explicit Includer(const StageInputs& in) : StageInputs(in) {}
   Inclusion run();
 
  private:
@@ -40,11 +39,6 @@ class Includer {
   unsigned entrySize(const arch::SpecialSection& s) const;
   unsigned checkedEntrySize(const elf::Section& sec, const arch::SpecialSection& s);
 
-  const StageInputs& in;
-  const ObjectModel& patched;
-  const Comparison& comparison;
-  const arch::Target& target;
-  const DiffOptions& opts;
   Inclusion inc;
 };
 
@@ -172,19 +166,14 @@ Inclusion Includer::run() {
 void Includer::seed() {
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined() || in.directives.ignoredFunctions.count(p))
+    if (!info.isFunction || info.isPrefix || !patched.sym(p).isDefined() || directives.ignoredFunctions.count(p))
       continue;
     if (patched.kindOfSymbol(p) != SectionKind::Text) continue;
     if (comparison.symStatus[p] == Status::Changed) includeSymbol(p, "changed: " + comparison.changeReason[p]);
     else if (comparison.symStatus[p] == Status::New) includeSymbol(p, "new");
   }
-  for (uint32_t s : in.directives.callbackSections) {
-    includeSection(s);
-    for (const auto& r : patched.sec(s).relocs) {
-      uint32_t t = patched.resolve(patched.sec(s), r).sym;
-      if (patched.symbols[t].isFunction) includeSymbol(t, "livepatch callback");
-    }
-  }
+  for (uint32_t s : directives.callbackSections) includeSection(s);
+  for (const auto& cb : directives.callbacks) includeSymbol(cb.function, "livepatch callback");
 }
 
 // Follows the references of every included section not scanned yet; true if there was one.
@@ -256,7 +245,7 @@ void Includer::markPatchTargets() {
 
 bool Includer::isPatchTarget(uint32_t p) const {
   const SymbolInfo& info = patched.symbols[p];
-  if (!info.isFunction || info.isColdPiece || !in.correlation.twinOfSym[p] || !inc.includedSym[p] ||
+  if (!info.isFunction || info.isColdPiece || !correlation.twinOfSym[p] || !inc.includedSym[p] ||
       patched.kindOfSymbol(p) != SectionKind::Text)
     return false;
   bool changed = comparison.symStatus[p] == Status::Changed;
@@ -292,7 +281,7 @@ void Includer::filterSpecialSections() {
   using Policy = arch::SpecialSection::Policy;
   for (const auto& sec : patched.elf.sections) {
     const SectionInfo& info = patched.sections[sec.index];
-    if (info.kind != SectionKind::Special || in.directives.ignoredSections.count(sec.index)) continue;
+    if (info.kind != SectionKind::Special || directives.ignoredSections.count(sec.index)) continue;
     const arch::SpecialSection& sp = *info.special;
     if (sp.policy == Policy::Drop || sp.policy == Policy::ParallelTo) continue;
     auto& entries = inc.specialEntries[sec.index];

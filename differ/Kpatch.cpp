@@ -21,6 +21,15 @@ void addNamedSections(const ObjectModel& patched, const elf::Section& sec, std::
   }
 }
 
+// Each entry of a .kpatch.callbacks.<kind> section points at the function.
+void addCallbacks(const ObjectModel& patched, const elf::Section& sec, const std::string& kind,
+                  std::vector<KpatchDirectives::Callback>& out) {
+  for (const auto& r : sec.relocs) {
+    uint32_t fn = patched.resolve(sec, r).sym;
+    if (patched.symbols[fn].isFunction) out.push_back({kind, fn});
+  }
+}
+
 }  // namespace
 
 KpatchDirectives readKpatchDirectives(const ObjectModel& patched) {
@@ -37,6 +46,7 @@ KpatchDirectives readKpatchDirectives(const ObjectModel& patched) {
       addNamedSections(patched, sec, d.ignoredSections);
     } else if (n.starts_with(kCallbackPrefix)) {
       d.callbackSections.push_back(sec.index);
+      addCallbacks(patched, sec, std::string(n.substr(kCallbackPrefix.size())), d.callbacks);
     }
   }
   return d;

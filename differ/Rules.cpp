@@ -23,11 +23,9 @@ void addRefusal(std::vector<Refusal>& refusals, std::string rule, std::string na
 namespace {
 
 // The rules, each a check... function over the stages' results (checkRules() below).
-class RuleChecker {
+class RuleChecker : StageInputs {
  public:
-  RuleChecker(const StageInputs& in, Inclusion& inclusion)
-      : in(in), orig(in.orig), patched(in.patched), correlation(in.correlation), comparison(in.comparison),
-        target(in.target), opts(in.opts), inclusion(inclusion) {}
+  RuleChecker(const StageInputs& in, Inclusion& inclusion) : StageInputs(in), inclusion(inclusion) {}
   std::vector<Refusal> run();
 
  private:
@@ -46,15 +44,7 @@ class RuleChecker {
   void refuse(std::string rule, std::string name, std::string reason) {
     addRefusal(refusals, std::move(rule), std::move(name), std::move(reason));
   }
-  std::string displayName(uint32_t p) const { return in.displayName(p); }
 
-  const StageInputs& in;
-  const ObjectModel& orig;
-  const ObjectModel& patched;
-  const Correlation& correlation;
-  const Comparison& comparison;
-  const arch::Target& target;
-  const DiffOptions& opts;
   Inclusion& inclusion;
   std::vector<Refusal> refusals;
 };
@@ -137,7 +127,7 @@ std::vector<Refusal> RuleChecker::run() {
   checkStackArguments();
   for (uint32_t p = 1; p < patched.elf.symbols.size(); ++p) {
     const SymbolInfo& info = patched.symbols[p];
-    if (!patched.sym(p).isDefined() || info.isPrefix || in.directives.ignoredFunctions.count(p)) continue;
+    if (!patched.sym(p).isDefined() || info.isPrefix || directives.ignoredFunctions.count(p)) continue;
     if (info.isFunction) checkFunction(p);
     else if (info.isObject && !info.isSpecialStatic && comparison.symStatus[p] == Status::Changed) checkChangedObject(p);
   }
@@ -234,7 +224,7 @@ void RuleChecker::checkChangedConstant(uint32_t p, uint64_t origSize) {
 void RuleChecker::checkUnknownSections() {
   for (uint32_t s = 1; s < patched.elf.sections.size(); ++s)
     if (patched.sections[s].kind == SectionKind::Unknown && !patched.sections[s].primary &&
-        comparison.secStatus[s] != Status::Same && !in.directives.ignoredSections.count(s) && patched.sec(s).size)
+        comparison.secStatus[s] != Status::Same && !directives.ignoredSections.count(s) && patched.sec(s).size)
       refuse("unknown-section", std::string(patched.sec(s).name),
              "a section lp-build does not know changed; lp-build will not guess how the kernel uses it");
 }
