@@ -164,7 +164,12 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
     std::vector<std::string> argv{helper, "--cwd", c.cwd.empty() ? s.tree.objDir() : c.cwd};
     for (const auto& f : s.touched) argv.insert(argv.end(), {"--interest", root + "/" + f});
     argv.push_back("--");
-    argv.insert(argv.end(), c.compiler.begin(), c.compiler.end());
+    // lp-build's headers (kpatch-macros.h, kpatch-syscall.h, lpb/livepatch.h) are on the
+    // include path, where the build puts them: after the kernel's own, before -c.
+    for (const auto& w : c.compiler) {
+      if (w == "-c" && !s.opts.dataDir.empty()) argv.push_back("-I" + s.opts.dataDir + "/include");
+      argv.push_back(w);
+    }
     Run r{work + "/" + tag + "." + side + ".json", work + "/" + tag + "." + side + ".err", -1};
     r.pid = spawn(argv, r.out, r.err);
     return r;
@@ -262,8 +267,13 @@ std::vector<kbuild::Unit> unitsToParse(State& s, const kbuild::KernelTree& tree,
         throw elf::InputError(p.path, f.path + ": the patch " + (f.created ? "creates" : "deletes") +
                                           " a source file; a livepatch replaces functions of units the kernel "
                                           "already has");
+      // As `lp-build build` does: a file this configuration does not build is warned about
+      // (applyRules) and its changes are ignored.
       std::optional<kbuild::Unit> u = tree.unitForSource(f.path);
-      if (!u) throw elf::InputError(f.path, "not built in this kernel configuration (no kbuild record)");
+      if (!u) {
+        s.notBuilt.insert(f.path);
+        continue;
+      }
       addUnit(f.path, *u);
     }
   for (const std::string& f : s.touched) {

@@ -29,6 +29,7 @@ struct State {
   std::vector<std::string> touched;          // source-relative; a model's "file" indexes this
   std::vector<ParsedUnit> units;
   std::map<std::string, size_t> unitOfFile;  // touched file -> the unit whose models describe it
+  std::set<std::string> notBuilt;            // touched .c files this configuration does not build
   std::vector<Finding> findings;
 
   // Functions defined in vmlinux, from System.map (loaded on first use).
