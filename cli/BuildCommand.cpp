@@ -54,12 +54,29 @@ std::vector<std::string> ccLauncher(const std::string& text) {
   return words;
 }
 
+// An output lp-build could not write is bad input before any work, not a failure at the
+// end: the directory must exist and be writable, and the path must not be a directory.
+void checkOutputPath(const std::string& path, const std::string& what) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw elf::InputError(path, what + " is a directory; give a file name");
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec))
+    throw elf::InputError(path, fmt::format("{}: the directory {} does not exist", what, dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw elf::InputError(path, fmt::format("{}: the directory {} is not writable", what, dir.string()));
+}
+
 pipeline::BuildRequest buildRequest(const BuildArgs& a, Progress& progress) {
   pipeline::BuildRequest r;
   r.structSizes = parseStructSizes(a.structSizes);
   r.ccLauncher = ccLauncher(a.ccLauncher);
   r.moduleName = pipeline::moduleNameFor(a.patches, a.name);
   r.output = a.output.empty() ? r.moduleName + ".ko" : a.output;
+  checkOutputPath(r.output, "the module (-o)");
+  if (!a.json.empty()) checkOutputPath(a.json, "the report (--json)");
+  if (!a.verifyLog.empty()) checkOutputPath(a.verifyLog, "the guest log (--verify-log)");
   r.patches = a.patches;
   r.tree = treeOptions(a.kernel, [&](const std::string& what) { progress.step("kernel", what); });
   r.targets = a.targets;

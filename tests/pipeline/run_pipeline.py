@@ -213,6 +213,14 @@ def main():
         expect_error("missing tree", [base, "-s", os.path.join(work, "nope")], 2, os.path.join(work, "nope"),
                      os.path.join(work, "x2.ko"))
         expect_error("vmlinux that is not ELF", [base, "-s", kdir, "-v", base], 2, base, os.path.join(work, "x3.ko"))
+        # An output lp-build could not write: exit 2 at once, before the tree is even read.
+        nodir = os.path.join(work, "no-such-dir", "x.ko")
+        expect_error("-o into a directory that does not exist", [base, "-s", kdir], 2, nodir, nodir)
+        r = run([lpb, "build", base, "-s", kdir, "-o", nodir])
+        check("-o into a missing directory: refused before any step runs",
+              not [l for l in r.stderr.splitlines() if l.startswith("lp-build: [")], r.stderr[-300:])
+        r = run([lpb, "build", base, "-s", kdir, "-o", work])
+        check("-o naming a directory: exit 2", r.returncode == 2 and "is a directory" in r.stderr, r.stderr[-300:])
         cfg = os.path.join(work, "nolivepatch.config")
         with open(cfg, "w") as f:
             f.write("".join(l for l in open(os.path.join(kdir, ".config")) if not l.startswith("CONFIG_LIVEPATCH=")))
