@@ -87,6 +87,13 @@ lpb_check "by default the module is unsigned" test -z "$(modinfo -F signer "$OUT
 # ---- lp-build check takes the same kernel options -------------------------------------
 "$LPB_BIN" check "$patch" "${k[@]}" -s "$src" >"$OUT/check.out" 2>&1
 lpb_check "check on the distro kernel: the fix is ok (exit $?)" grep -q "ok \[function-changed\] devinfo_show" "$OUT/check.out"
+# The same patches build takes: one through kpatch-syscall.h, one touching a file this
+# config does not build (a warning, as build's).
+"$LPB_BIN" check "$LPB_REPO/testdata/distro/kpatch-syscall/patch.diff" "${k[@]}" -s "$src" >"$OUT/check-kp.out" 2>&1
+lpb_check "check of a kpatch-syscall.h patch: exit 0 (got $?)" grep -q "lp-build: check: .* 0 refuse" "$OUT/check-kp.out"
+"$LPB_BIN" check "$LPB_REPO/testdata/distro/unbuilt-file/patch.diff" "${k[@]}" -s "$src" >"$OUT/check-unbuilt.out" 2>&1
+lpb_check "check of a patch touching an unbuilt file: exit 0, warned (got $?)" \
+  grep -q "sound/core/init.c:0: warn \[not-analysed\]" "$OUT/check-unbuilt.out"
 
 # ---- killed while preparing: nothing a later run trusts, the source untouched ---------
 kc="$OUT/kill-cache"; stamp="$OUT/.kill-stamp"; touch "$stamp"; sleep 1
