@@ -31,7 +31,7 @@ std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::s
       continue;
     }
     if (w == "-c") {
-      for (const auto& inc : extraIncludes) args.push_back("-I" + inc);
+      for (const auto& inc : extraIncludes) args.push_back("-I" + inc);  // as withIncludesBeforeCompile
       args.push_back("-ffunction-sections");
       args.push_back("-fdata-sections");
       args.insert(args.end(), extraFlags.begin(), extraFlags.end());
@@ -139,12 +139,25 @@ std::vector<UnitObjects> compileUnits(const KernelTree& tree, const ShadowTree& 
   return out;
 }
 
+std::string lpbIncludeDir(const std::string& dataDir) { return dataDir + "/include"; }
+
+std::vector<std::string> withIncludesBeforeCompile(const std::vector<std::string>& compiler,
+                                                   const std::vector<std::string>& includes) {
+  std::vector<std::string> out;
+  for (const auto& w : compiler) {
+    if (w == "-c")
+      for (const auto& inc : includes) out.push_back("-I" + inc);
+    out.push_back(w);
+  }
+  return out;
+}
+
 CompileSettings standardCompileSettings(const std::string& dataDir, const std::string& cacheRoot,
                                         const std::string& workDir) {
   CompileSettings s;
   s.workDir = workDir;
   s.cacheDir = cacheRoot + "/objects";
-  s.extraIncludes = {dataDir + "/include"};
+  s.extraIncludes = {lpbIncludeDir(dataDir)};
   return s;
 }
 

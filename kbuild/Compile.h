@@ -50,6 +50,16 @@ std::vector<std::string> differCompileArgs(const CompileCommand& c, const std::s
                                            const std::vector<std::string>& extraIncludes,
                                            const std::vector<std::string>& extraFlags = {});
 
+// lp-build's own headers (<lpb/livepatch.h>, kpatch-macros.h, kpatch-syscall.h):
+// `<dataDir>/include`, for every command that compiles or parses a unit.
+std::string lpbIncludeDir(const std::string& dataDir);
+
+// `compiler` with `-I` for each of `includes` just before -c: after kbuild's own include
+// directories, so the kernel's headers win. The build's compiles and check's parses both
+// put lp-build's headers here.
+std::vector<std::string> withIncludesBeforeCompile(const std::vector<std::string>& compiler,
+                                                   const std::vector<std::string>& includes);
+
 // What every lp-build command compiles with: lp-build's own header directory
 // (`<dataDir>/include`, for <lpb/livepatch.h>) and the original-object cache
 // (`<cacheRoot>/objects`), so `build` and `check --deep` share cached originals.

@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "elfgen/ElfObject.h"
+#include "kbuild/Compile.h"
 #include "kbuild/Files.h"
 #include "kbuild/Patch.h"
 #include "preflight/Model.h"
@@ -164,12 +165,11 @@ ParsedUnit parseUnit(State& s, const kbuild::Unit& unit, const kbuild::ShadowTre
     std::vector<std::string> argv{helper, "--cwd", c.cwd.empty() ? s.tree.objDir() : c.cwd};
     for (const auto& f : s.touched) argv.insert(argv.end(), {"--interest", root + "/" + f});
     argv.push_back("--");
-    // lp-build's headers (kpatch-macros.h, kpatch-syscall.h, lpb/livepatch.h) are on the
-    // include path, where the build puts them: after the kernel's own, before -c.
-    for (const auto& w : c.compiler) {
-      if (w == "-c" && !s.opts.dataDir.empty()) argv.push_back("-I" + s.opts.dataDir + "/include");
-      argv.push_back(w);
-    }
+    // lp-build's headers are on the include path where the build puts them.
+    std::vector<std::string> includes;
+    if (!s.opts.dataDir.empty()) includes.push_back(kbuild::lpbIncludeDir(s.opts.dataDir));
+    std::vector<std::string> compiler = kbuild::withIncludesBeforeCompile(c.compiler, includes);
+    argv.insert(argv.end(), compiler.begin(), compiler.end());
     Run r{work + "/" + tag + "." + side + ".json", work + "/" + tag + "." + side + ".err", -1};
     r.pid = spawn(argv, r.out, r.err);
     return r;

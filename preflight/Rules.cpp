@@ -544,10 +544,12 @@ void applyRules(State& s) {
       x.rule = "not-analysed";
       x.verdict = Verdict::Warn;
       x.why = isHeader(f) ? "no unit of this build includes it, so the change reaches no object code"
-              : s.notBuilt.count(f) ? "not built in this kernel configuration; its changes are ignored"
-                                    : "not a C source or header; pre-flight only reads C";
-      x.instead = s.notBuilt.count(f) ? "nothing to patch in this kernel; the build ignores the file too"
-                                      : "check by hand that the change needs no livepatch (build files, documentation, assembly)";
+                          : "not a C source or header; pre-flight only reads C";
+      x.instead = "check by hand that the change needs no livepatch (build files, documentation, assembly)";
+      if (s.notBuilt.count(f)) {
+        x.why = "not built in this kernel configuration; its changes are ignored";
+        x.instead = "nothing to patch in this kernel; the build ignores the file too";
+      }
       s.findings.push_back(x);
       continue;
     }
